@@ -1,0 +1,58 @@
+"""
+The interfaces plugins implement.
+
+Plugins are found by name through one entry-point group per kind (``caseflow.calendars``,
+``caseflow.notifiers``) or passed to the :class:`~caseflow.Engine` as instances.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+
+class Calendar(ABC):
+    """
+    A working-day calendar: which days are working days.
+
+    Implementations know some years for certain (statutory holidays and make-up
+    working days published) and not others. Period arithmetic asks :meth:`covers`
+    first; for days the calendar does not cover it falls back to Monday-Friday and
+    marks the result provisional.
+    """
+
+    #: The name the calendar is registered under (``cn``, ``weekdays``).
+    name: str = ""
+
+    @abstractmethod
+    def covers(self, day: dt.date) -> bool:
+        """
+        Whether the calendar has authoritative data for ``day``.
+
+        :raises: nothing; returns False for days it knows nothing about.
+        """
+
+    @abstractmethod
+    def is_workday(self, day: dt.date) -> bool:
+        """
+        Whether ``day`` is a working day (a make-up working day on a weekend is one).
+
+        Only called for days where :meth:`covers` is true.
+
+        :raises LookupError: if the calendar does not cover ``day``.
+        """
+
+
+class Notifier(ABC):
+    """Delivers notifications (warnings, breaches, escalations) to people in roles."""
+
+    @abstractmethod
+    def notify(self, *, case_id: str, roles: tuple[str, ...], org: str, message: str) -> None:
+        """
+        Send ``message`` about ``case_id`` to whoever holds ``roles`` at ``org``.
+
+        :raises Exception: any failure; the engine retries and never lets it block a call.
+        """

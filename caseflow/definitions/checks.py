@@ -1,0 +1,254 @@
+"""
+Reference and graph checks, and assembly of the frozen :class:`WorkflowDef`.
+
+Checks: exactly one initial state; every state reachable from it; every non-final state
+has a way out; final states have none; every referenced state, event and role exists;
+branches end in an unconditional default; guards parse; the data schema is valid JSON
+Schema; clocks name real states and events and parse their durations.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+import jsonschema
+
+from caseflow.clocks.durations import Duration, parse_duration
+from caseflow.definitions import raw
+from caseflow.definitions.expr import Guard, GuardSyntaxError
+from caseflow.definitions.loader import suggest
+from caseflow.definitions.model import (
+    Branch,
+    ClockDef,
+    ClockTrigger,
+    EscalationStep,
+    EventDef,
+    Extension,
+    StateDef,
+    WorkflowDef,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from caseflow.definitions.loader import Path_, Reporter
+
+
+class _Refs:
+    """Known names, and reporting of references to unknown ones."""
+
+    def __init__(self, reporter: Reporter, states: Iterable[str], events: Iterable[str],
+                 roles: Iterable[str]) -> None:
+        self.reporter = reporter
+        self.states = list(states)
+        self.events = list(events)
+        self.roles = list(roles)
+
+    def _check(self, kind: str, known: list[str], names: str | list[str], path: Path_) -> None:
+        for i, name in enumerate(raw.as_list(names)):
+            if name not in known:
+                where = path if isinstance(names, str) else (*path, i)
+                self.reporter.add(where, f"unknown {kind} {name!r}{suggest(name, known)}")
+
+    def states_(self, names: str | list[str], path: Path_) -> None:
+        self._check("state", self.states, names, path)
+
+    def events_(self, names: str | list[str], path: Path_) -> None:
+        self._check("event", self.events, names, path)
+
+    def roles_(self, names: list[str], path: Path_) -> None:
+        for i, name in enumerate(names):
+            if name not in self.roles:
+                self.reporter.add(
+                    path + (i,),
+                    f"role {name!r} is not declared in 'roles'{suggest(name, self.roles)}",
+                )
+
+
+def _duration(reporter: Reporter, text: str, path: Path_) -> Duration | None:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        reporter.add(path, str(exc))
+        return None
+
+
+def _check_schema(reporter: Reporter, schema: dict[str, Any], path: Path_) -> None:
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
+        reporter.add(path, f"invalid JSON Schema at {where}: {exc.message}")
+
+
+def _event(reporter: Reporter, refs: _Refs, name: str, ev: raw.RawEvent,
+           finals: set[str]) -> EventDef | None:
+    path: Path_ = ("events", name)
+    sources = raw.as_list(ev.from_)
+    refs.states_(ev.from_, (*path, "from"))
+    for i, src in enumerate(sources):
+        if src in finals:
+            where = (*path, "from") if isinstance(ev.from_, str) else (*path, "from", i)
+            reporter.add(where, f"state {src!r} is final: no event can leave it")
+    raw_branches = [raw.RawBranch(to=ev.to)] if isinstance(ev.to, str) else ev.to
+    branches: list[Branch] = []
+    ok = True
+    if not raw_branches:
+        reporter.add((*path, "to"), "needs at least one target state")
+        ok = False
+    for i, br in enumerate(raw_branches):
+        bpath: Path_ = (*path, "to") if isinstance(ev.to, str) else (*path, "to", i, "to")
+        if br.to not in refs.states:
+            reporter.add(bpath, f"unknown state {br.to!r}{suggest(br.to, refs.states)}")
+            ok = False
+        guard = None
+        if br.when is not None:
+            try:
+                guard = Guard.parse(br.when)
+            except GuardSyntaxError as exc:
+                reporter.add((*path, "to", i, "when"), f"{exc} (at column {exc.column} of the guard)")
+                ok = False
+        last = i == len(raw_branches) - 1
+        if br.when is None and not last:
+            reporter.add((*path, "to", i), "only the last branch may have no 'when': "
+                         "the branches after it could never be taken")
+            ok = False
+        if br.when is not None and last:
+            reporter.add((*path, "to", i), "the last branch must have no 'when': "
+                         "it is the default when no guard holds")
+            ok = False
+        branches.append(Branch(to=br.to, when=guard))
+    refs.roles_(ev.roles, (*path, "roles"))
+    if ev.automatic and ev.roles:
+        reporter.add((*path, "roles"), "an automatic event is fired by the engine: it has no roles")
+    if not ev.automatic and not ev.roles:
+        reporter.add(path, "names no roles: list who may fire it, or mark it 'automatic: true'")
+    if ev.payload is not None:
+        _check_schema(reporter, ev.payload, (*path, "payload"))
+    if not ok:
+        return None
+    return EventDef(name=name, title=ev.title, sources=tuple(sources), branches=tuple(branches),
+                    roles=tuple(ev.roles), automatic=ev.automatic, payload_schema=ev.payload)
+
+
+def _trigger(refs: _Refs, trig: raw.RawTrigger | None, path: Path_) -> ClockTrigger | None:
+    if trig is None:
+        return None
+    refs.states_(trig.enter, (*path, "enter"))
+    refs.events_(trig.event, (*path, "event"))
+    return ClockTrigger(enter=tuple(raw.as_list(trig.enter)), events=tuple(raw.as_list(trig.event)))
+
+
+def _clock(reporter: Reporter, refs: _Refs, name: str, ck: raw.RawClock) -> ClockDef | None:
+    path: Path_ = ("clocks", name)
+    n = len(reporter.problems)
+    limit = _duration(reporter, ck.limit, (*path, "limit"))
+    refs.states_(ck.runs_in, (*path, "runs_in"))
+    refs.states_(ck.paused_in, (*path, "paused_in"))
+    starts = _trigger(refs, ck.starts_on, (*path, "starts_on"))
+    stops = _trigger(refs, ck.stops_on, (*path, "stops_on"))
+    if not ck.runs_in and starts is None:
+        reporter.add(path, "never starts: give 'runs_in' states or 'starts_on'")
+    breach = ck.on_breach or raw.RawBreach()
+    if breach.fire is not None:
+        refs.events_(breach.fire, (*path, "on_breach", "fire"))
+    refs.roles_(breach.notify, (*path, "on_breach", "notify"))
+    warn = None if ck.warn_before is None else _duration(reporter, ck.warn_before, (*path, "warn_before"))
+    extension = None
+    if ck.extension is not None:
+        by = _duration(reporter, ck.extension.by, (*path, "extension", "by"))
+        refs.roles_(ck.extension.roles, (*path, "extension", "roles"))
+        if by is not None:
+            extension = Extension(by=by, times=ck.extension.times, roles=tuple(ck.extension.roles),
+                                  reason_required=ck.extension.reason == "required")
+    steps = []
+    for i, step in enumerate(ck.escalate):
+        after = _duration(reporter, step.after, (*path, "escalate", i, "after"))
+        refs.roles_(step.notify, (*path, "escalate", i, "notify"))
+        if step.fire is not None:
+            refs.events_(step.fire, (*path, "escalate", i, "fire"))
+        if not (step.notify or step.to_org or step.fire):
+            reporter.add((*path, "escalate", i), "does nothing: give 'notify', 'to_org' or 'fire'")
+        if after is not None:
+            steps.append(EscalationStep(after=after, notify=tuple(step.notify), to_org=step.to_org,
+                                        fire=step.fire))
+    if len(reporter.problems) > n or limit is None:
+        return None
+    return ClockDef(name=name, limit=limit, runs_in=tuple(ck.runs_in), starts_on=starts,
+                    paused_in=tuple(ck.paused_in), stops_on=stops, on_breach_fire=breach.fire,
+                    on_breach_notify=tuple(breach.notify), extension=extension, warn_before=warn,
+                    escalate=tuple(steps))
+
+
+def _graph(reporter: Reporter, states: dict[str, raw.RawState | None],
+           events: dict[str, raw.RawEvent | None]) -> None:
+    """Reachability and ways out; skipped when an event is too broken to know its edges."""
+    if any(ev is None for ev in events.values()):
+        return
+    initials = [n for n, s in states.items() if s is not None and s.initial]
+    if len(initials) != 1:
+        where: Path_ = ("states", initials[1]) if len(initials) > 1 else ("states",)
+        found = ", ".join(repr(n) for n in initials) or "none"
+        reporter.add(where, f"exactly one state must be 'initial: true' (found {found})")
+        return
+    edges: dict[str, set[str]] = {n: set() for n in states}
+    for ev in events.values():
+        if ev is None:
+            continue
+        targets = [ev.to] if isinstance(ev.to, str) else [b.to for b in ev.to]
+        for src in raw.as_list(ev.from_):
+            edges.setdefault(src, set()).update(t for t in targets if t in states)
+    seen = {initials[0]}
+    queue = deque(seen)
+    while queue:
+        for nxt in edges.get(queue.popleft(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    for name, st in states.items():
+        if name not in seen:
+            reporter.add(("states", name), f"unreachable from the initial state {initials[0]!r}",
+                         key=True)
+        if st is not None and not st.final and not edges.get(name):
+            reporter.add(("states", name), "is not final and no event leaves it: "
+                         "add an event or mark it 'final: true'", key=True)
+
+
+def build(reporter: Reporter, header: raw.RawHeader | None, elements: dict[str, dict[str, Any]],
+          digest: str, source: str) -> WorkflowDef | None:
+    """Check references and the graph; return the definition when nothing is wrong."""
+    states: dict[str, raw.RawState | None] = elements["states"]
+    if not states and header is not None:
+        reporter.add(("states",), "a workflow needs at least one state")
+    roles = header.roles if header is not None else []
+    refs = _Refs(reporter, states, elements["events"], roles)
+    if header is not None:
+        try:
+            zoneinfo.ZoneInfo(header.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            reporter.add(("timezone",), f"unknown time zone {header.timezone!r}")
+        _check_schema(reporter, header.data, ("data",))
+        for i, role in enumerate(roles):
+            if role in roles[:i]:
+                reporter.add(("roles", i), f"role {role!r} is declared twice")
+    finals = {n for n, s in states.items() if s is not None and s.final}
+    events = {n: e for n, ev in elements["events"].items()
+              if ev is not None and (e := _event(reporter, refs, n, ev, finals)) is not None}
+    clocks = {n: c for n, ck in elements["clocks"].items()
+              if ck is not None and (c := _clock(reporter, refs, n, ck)) is not None}
+    _graph(reporter, states, elements["events"])
+    if reporter.problems or header is None or any(s is None for s in states.values()):
+        return None
+    if len(events) != len(elements["events"]) or len(clocks) != len(elements["clocks"]):
+        return None
+    return WorkflowDef(
+        name=header.workflow, version=header.version, title=header.title,
+        timezone=header.timezone, calendar=header.calendar, roles=tuple(roles),
+        data_schema=header.data,
+        states={n: StateDef(name=n, title=s.title, initial=s.initial, final=s.final)
+                for n, s in states.items() if s is not None},
+        events=events, clocks=clocks, content_hash=digest, source=source,
+        source_file=reporter.file,
+    )

@@ -1,0 +1,212 @@
+"""
+Load workflow YAML into a checked :class:`WorkflowDef`, or report every problem at once.
+
+Positions come from ruamel.yaml's round-trip loader, which keeps the line and column of
+every key, value and list item. Shape errors come from pydantic, element by element;
+graph and reference errors from :mod:`caseflow.definitions.checks`. Nothing is built
+unless the whole file is clean.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from caseflow.definitions import raw
+from caseflow.errors import DefinitionError, Problem
+
+if TYPE_CHECKING:
+    from caseflow.definitions.model import WorkflowDef
+
+Path_ = tuple[str | int, ...]
+M = TypeVar("M", bound=BaseModel)
+_SECTIONS = {"states": "state", "events": "event", "clocks": "clock"}
+_HEADER_KEYS = frozenset(raw.RawHeader.model_fields) | {"states", "events", "clocks"}
+
+
+class Reporter:
+    """Collects problems for one file and knows where every element of it is."""
+
+    def __init__(self, file: str, root: Any) -> None:
+        self.file = file
+        self.root = root
+        self.problems: list[Problem] = []
+
+    def position(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
+        """1-based (line, column) of the node at ``path``; of its key when ``key``."""
+        node = self.root
+        line, col = 0, 0
+        for depth, part in enumerate(path):
+            last = depth == len(path) - 1
+            if isinstance(node, CommentedMap) and part in node:
+                where = node.lc.key(part) if key and last else node.lc.value(part)
+                if where is not None and where[0] is not None:
+                    line, col = where
+                node = node[part]
+            elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
+                line, col = node.lc.item(part)
+                node = node[part]
+            else:
+                break
+        return line + 1, col + 1
+
+    def add(self, path: Path_, message: str, *, key: bool = False) -> None:
+        line, col = self.position(path, key=key)
+        self.problems.append(Problem(self.file, line, col, element_name(path), message))
+
+
+def element_name(path: Path_) -> str:
+    if len(path) >= 2 and path[0] in _SECTIONS:
+        return f"{_SECTIONS[str(path[0])]} {path[1]!r}"
+    return "workflow" if not path else f"{path[0]}"
+
+
+def read_yaml(text: str, file: str) -> Any:
+    """Parse YAML with positions; syntax errors and duplicate keys become problems."""
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    try:
+        return yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        what = " ".join(
+            str(part).strip().splitlines()[0]
+            for part in (exc.context, exc.problem)
+            if part and str(part).strip()
+        )
+        raise DefinitionError([Problem(file, line, col, "", f"YAML error: {what}")]) from None
+    except YAMLError as exc:
+        raise DefinitionError([Problem(file, 1, 1, "", f"YAML error: {exc}")]) from None
+
+
+def plain(node: Any) -> Any:
+    """ruamel nodes to plain dicts, lists and scalars (for hashing and pydantic)."""
+    if isinstance(node, Mapping):
+        return {str(k): plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [plain(v) for v in node]
+    return node
+
+
+def content_hash(data: Any) -> str:
+    """A hash of the parsed content: comments and layout do not change it."""
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def validate_shape(
+    reporter: Reporter, model: type[M], value: Any, path: Path_
+) -> M | None:
+    """Validate one element; report every shape error with its position."""
+    try:
+        return model.model_validate({} if value is None else value)
+    except ValidationError as exc:
+        seen: dict[Path_, list[str]] = {}
+        for err in exc.errors():
+            loc = clean_loc(value, tuple(err["loc"]))
+            if err["type"] == "extra_forbidden":
+                field = str(loc[-1])
+                known = [f.alias or n for n, f in model.model_fields.items()]
+                reporter.add(
+                    path + loc, f"unknown field {field!r}{suggest(field, known)}", key=True
+                )
+            elif err["type"] == "missing":
+                reporter.add(path + loc[:-1], f"missing required field {str(loc[-1])!r}")
+            else:
+                seen.setdefault(loc, []).append(str(err["msg"]))
+        for loc, messages in seen.items():
+            where = f"{'.'.join(map(str, loc))}: " if loc else ""
+            reporter.add(path + loc, where + " or ".join(dict.fromkeys(messages)))
+        return None
+
+
+def clean_loc(value: Any, loc: Path_) -> Path_:
+    """Drop pydantic's union-member markers (``str``, ``list[RawBranch]``) from a location."""
+    out: list[str | int] = []
+    node = value
+    for part in loc:
+        if isinstance(node, Mapping) and part in node:
+            node = node[part]
+            out.append(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+            out.append(part)
+        elif not isinstance(node, (Mapping, list)):
+            break
+        elif isinstance(node, Mapping) and isinstance(part, str) and part.isidentifier():
+            out.append(part)  # a missing or unknown key
+            break
+    return tuple(out)
+
+
+def suggest(name: str, candidates: Iterable[str]) -> str:
+    import difflib  # noqa: PLC0415 - only needed on the error path
+
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def section(reporter: Reporter, root: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = root.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        reporter.add((name,), f"'{name}' must be a mapping of names to definitions")
+        return {}
+    return value
+
+
+def load_text(text: str, file: str = "<string>") -> WorkflowDef:
+    """Parse and check one workflow; returns a :class:`WorkflowDef` or raises."""
+    from caseflow.definitions.checks import build  # noqa: PLC0415 - avoids an import cycle
+
+    root = read_yaml(text, file)
+    reporter = Reporter(file, root)
+    if not isinstance(root, Mapping):
+        reporter.add((), "a workflow file must be a mapping with 'workflow', 'version', ...")
+        raise DefinitionError(reporter.problems)
+    for key in root:
+        if key not in _HEADER_KEYS:
+            reporter.add((key,), f"unknown field {key!r}{suggest(str(key), _HEADER_KEYS)}", key=True)
+    header_data = {k: v for k, v in root.items() if k in raw.RawHeader.model_fields}
+    header = validate_shape(reporter, raw.RawHeader, plain(header_data), ())
+    elements: dict[str, dict[str, Any]] = {}
+    for name, model in (("states", raw.RawState), ("events", raw.RawEvent), ("clocks", raw.RawClock)):
+        found: dict[str, Any] = {}
+        for element_id, value in section(reporter, root, name).items():
+            found[str(element_id)] = validate_shape(reporter, model, plain(value), (name, element_id))
+        elements[name] = found
+    definition = build(reporter, header, elements, content_hash(plain(root)), text)
+    if reporter.problems or definition is None:
+        raise DefinitionError(sorted(reporter.problems, key=lambda p: (p.line, p.column)))
+    return definition
+
+
+def load_file(path: str | Path) -> WorkflowDef:
+    """Load one workflow file; problems name the file as given."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DefinitionError([Problem(str(path), 1, 1, "", f"cannot read file: {exc}")]) from None
+    return load_text(text, str(path))
+
+
+def workflow_files(paths: Sequence[str | Path]) -> list[Path]:
+    """Expand directories into their ``*.yaml``/``*.yml`` files, sorted."""
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files.extend(sorted(x for x in p.iterdir() if x.suffix in {".yaml", ".yml"}))
+        else:
+            files.append(p)
+    return files

@@ -1,0 +1,137 @@
+"""
+The workflow definition: immutable, pure data.
+
+A :class:`WorkflowDef` is built by the loader from YAML after every check passed, so
+code that receives one may rely on it: states exist, branches end in a default, roles
+are declared, guards are parsed. Identified by ``(name, version)`` and a content hash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from caseflow.clocks.durations import Duration
+from caseflow.definitions.expr import Guard
+
+_FROZEN = ConfigDict(frozen=True, arbitrary_types_allowed=True, extra="forbid")
+
+
+class StateDef(BaseModel):
+    """A state a case can be in."""
+
+    model_config = _FROZEN
+
+    name: str
+    title: str = ""
+    initial: bool = False
+    final: bool = False
+
+
+class Branch(BaseModel):
+    """One possible target of an event; the first branch whose guard holds wins."""
+
+    model_config = _FROZEN
+
+    to: str
+    when: Guard | None = None
+
+
+class EventDef(BaseModel):
+    """An event (a BPMN sequence flow with a trigger): from states, branches, who may fire it."""
+
+    model_config = _FROZEN
+
+    name: str
+    title: str = ""
+    sources: tuple[str, ...]
+    branches: tuple[Branch, ...]
+    roles: tuple[str, ...] = ()
+    automatic: bool = False
+    payload_schema: Mapping[str, Any] | None = None
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return tuple(b.to for b in self.branches)
+
+
+class ClockTrigger(BaseModel):
+    """Entering one of ``enter`` states, or firing one of ``events``."""
+
+    model_config = _FROZEN
+
+    enter: tuple[str, ...] = ()
+    events: tuple[str, ...] = ()
+
+
+class Extension(BaseModel):
+    """An audited extension of a clock (行政许可法 art. 42: once, by 10 workdays)."""
+
+    model_config = _FROZEN
+
+    by: Duration
+    times: int = 1
+    roles: tuple[str, ...]
+    reason_required: bool = True
+
+
+class EscalationStep(BaseModel):
+    """What happens ``after`` a clock breached: notify roles, move up the org tree, fire."""
+
+    model_config = _FROZEN
+
+    after: Duration
+    notify: tuple[str, ...] = ()
+    to_org: Literal["parent"] | None = None
+    fire: str | None = None
+
+
+class ClockDef(BaseModel):
+    """A legal time limit attached to part of the workflow."""
+
+    model_config = _FROZEN
+
+    name: str
+    limit: Duration
+    runs_in: tuple[str, ...] = ()
+    starts_on: ClockTrigger | None = None
+    paused_in: tuple[str, ...] = ()
+    stops_on: ClockTrigger | None = None
+    on_breach_fire: str | None = None
+    on_breach_notify: tuple[str, ...] = ()
+    extension: Extension | None = None
+    warn_before: Duration | None = None
+    escalate: tuple[EscalationStep, ...] = ()
+
+
+class WorkflowDef(BaseModel):
+    """A complete, checked workflow definition version."""
+
+    model_config = _FROZEN
+
+    name: str
+    version: int
+    title: str = ""
+    timezone: str = "Asia/Shanghai"
+    calendar: str = "cn"
+    roles: tuple[str, ...]
+    data_schema: Mapping[str, Any]
+    states: Mapping[str, StateDef]
+    events: Mapping[str, EventDef]
+    clocks: Mapping[str, ClockDef]
+    content_hash: str
+    source: str = ""
+    source_file: str = ""
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.name, self.version)
+
+    @property
+    def initial_state(self) -> str:
+        return next(s.name for s in self.states.values() if s.initial)
+
+    def is_final(self, state: str) -> bool:
+        return self.states[state].final

@@ -1,0 +1,217 @@
+"""
+The state-transition function: ``apply(workflow, case, event, ...) -> Outcome``, pure.
+
+This is the only module that imports ``transitions``. One ``Machine`` is built per
+workflow version (never one per case) with ``model=None``; a case is represented for
+the duration of one trigger by a throw-away object with a ``state`` attribute, so no
+per-step ``add_model``/``remove_model``. No callback does I/O: the machine only picks
+the target state (guards are the transitions' conditions); everything else is returned
+as data for the engine to persist. ``MachineError`` never reaches callers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import jsonschema
+from transitions import Machine, MachineError
+
+from caseflow.cases import Actor, Case, HistoryEntry
+from caseflow.definitions.loader import suggest
+from caseflow.errors import DataValidationError, Forbidden, InvalidEvent
+
+if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Mapping
+
+    from caseflow.definitions.model import Branch, EventDef, WorkflowDef
+
+
+class _Token:
+    """What ``transitions`` sees of a case: just its state, for one trigger."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: str) -> None:
+        self.state = state
+
+
+def _condition(branch: Branch) -> Any:
+    guard = branch.when
+    assert guard is not None  # noqa: S101 - only called for guarded branches
+    return lambda event_data: guard.evaluate(event_data.kwargs["context"])
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What applying an event produced: the new case and the history lines to append."""
+
+    case: Case
+    history: tuple[HistoryEntry, ...]
+    entered: str | None
+    left: str | None
+
+
+class CompiledWorkflow:
+    """A workflow version with its ``transitions`` machine and compiled schema validators."""
+
+    def __init__(self, definition: WorkflowDef) -> None:
+        self.definition = definition
+        self._machine = Machine(
+            model=None,
+            states=list(definition.states),
+            initial=definition.initial_state,
+            auto_transitions=False,
+            send_event=True,
+            ignore_invalid_triggers=False,
+        )
+        for event in definition.events.values():
+            for source in event.sources:
+                for branch in event.branches:
+                    conditions = [_condition(branch)] if branch.when is not None else None
+                    self._machine.add_transition(
+                        event.name, source, branch.to, conditions=conditions
+                    )
+        self._data_validator = jsonschema.Draft202012Validator(dict(definition.data_schema))
+        self._payload_validators = {
+            e.name: jsonschema.Draft202012Validator(dict(e.payload_schema))
+            for e in definition.events.values()
+            if e.payload_schema is not None
+        }
+
+    def validate_data(self, data: Mapping[str, Any], *, what: str = "case data") -> None:
+        _validate(self._data_validator, data, f"{self.definition.name}: {what}")
+
+    def target(self, state: str, event: EventDef, context: Mapping[str, Any]) -> str:
+        """Run the event through the machine and return the state it lands in."""
+        token = _Token(state)
+        try:
+            moved = self._machine.events[event.name].trigger(token, context=context)
+        except MachineError:
+            raise InvalidEvent(
+                f"event {event.name!r} cannot fire in state {state!r} "
+                f"(it fires from: {', '.join(event.sources)})"
+            ) from None
+        if not moved:  # unreachable for checked definitions: the last branch is unguarded
+            raise InvalidEvent(f"event {event.name!r}: no branch applies in state {state!r}")
+        return token.state
+
+    def event(self, name: str) -> EventDef:
+        event = self.definition.events.get(name)
+        if event is None:
+            known = self.definition.events
+            raise InvalidEvent(
+                f"workflow {self.definition.name!r} v{self.definition.version} has no event "
+                f"{name!r}{suggest(name, known)}"
+            )
+        return event
+
+    def validate_payload(self, event: EventDef, payload: Mapping[str, Any]) -> None:
+        validator = self._payload_validators.get(event.name)
+        if validator is not None:
+            _validate(validator, payload, f"event {event.name!r}: payload")
+
+
+def _validate(validator: jsonschema.Draft202012Validator, data: Mapping[str, Any], what: str) -> None:
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        lines = [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in errors]
+        raise DataValidationError(f"{what} is invalid: " + "; ".join(lines), errors=lines)
+
+
+def authorise(event: EventDef, actor: Actor) -> None:
+    """Raise :class:`Forbidden` unless ``actor`` may fire ``event``."""
+    if actor.is_system:
+        return
+    if event.automatic:
+        raise Forbidden(f"event {event.name!r} is automatic: only the engine fires it")
+    if not actor.roles.intersection(event.roles):
+        held = ", ".join(sorted(actor.roles)) or "none"
+        raise Forbidden(
+            f"event {event.name!r} requires one of the roles: {', '.join(event.roles)} "
+            f"(actor {actor.id!r} holds: {held})",
+            required_roles=event.roles,
+        )
+
+
+def allowed(event: EventDef, actor: Actor) -> bool:
+    try:
+        authorise(event, actor)
+    except Forbidden:
+        return False
+    return True
+
+
+def apply(
+    compiled: CompiledWorkflow,
+    case: Case,
+    event_name: str,
+    *,
+    actor: Actor,
+    payload: Mapping[str, Any] | None,
+    now: dt.datetime,
+    comment: str | None = None,
+) -> Outcome:
+    """
+    Apply one event to a case. Pure: no I/O, no clock reads, nothing mutated.
+
+    Raises:
+        InvalidEvent: unknown event, wrong state, or the case is not active.
+        Forbidden: the actor holds none of the event's roles.
+        DataValidationError: the payload or the merged data breaks a schema.
+    """
+    event = compiled.event(event_name)
+    if case.status != "active":
+        raise InvalidEvent(f"case {case.id!r} is {case.status}: events cannot fire")
+    authorise(event, actor)
+    payload = dict(payload or {})
+    compiled.validate_payload(event, payload)
+    context = {"data": case.data, "payload": payload, "actor": actor.as_context()}
+    target = compiled.target(case.state, event, context)
+    data = {**case.data, **payload} if payload else case.data
+    if payload:
+        compiled.validate_data(data)
+    final = compiled.definition.states[target].final
+    new_case = dataclasses.replace(
+        case,
+        state=target,
+        data=data,
+        status="completed" if final else case.status,
+        version=case.version + 1,
+        updated_at=now,
+    )
+    details: dict[str, Any] = {}
+    if payload:
+        details["payload"] = payload
+    if comment:
+        details["comment"] = comment
+    entry = HistoryEntry(
+        case_id=case.id,
+        seq=new_case.version,
+        at=now,
+        kind="transition",
+        event=event.name,
+        from_state=case.state,
+        to_state=target,
+        actor_id=actor.id,
+        actor_roles=tuple(sorted(actor.roles)),
+        actor_org=actor.org,
+        details=details,
+    )
+    changed = target != case.state
+    return Outcome(
+        new_case, (entry,), entered=target if changed else None, left=case.state if changed else None
+    )
+
+
+def available(compiled: CompiledWorkflow, case: Case, actor: Actor) -> list[str]:
+    """Events the actor may fire in the case's current state (guards not evaluated)."""
+    if case.status != "active":
+        return []
+    return [
+        e.name
+        for e in compiled.definition.events.values()
+        if case.state in e.sources and allowed(e, actor)
+    ]

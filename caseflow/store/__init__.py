@@ -1,0 +1,3 @@
+"""Storage: SQLAlchemy Core tables, connection setup, row <-> domain mapping."""
+
+from __future__ import annotations

@@ -1,0 +1,190 @@
+"""Repository functions: rows in, domain objects out. Each takes an open Connection."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, insert, or_, select, update
+
+from caseflow.cases import Case, HistoryEntry
+from caseflow.store.tables import cases, definitions, history, idempotency
+
+if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Sequence
+
+    from sqlalchemy.engine import Connection, Row
+
+    from caseflow.definitions.model import WorkflowDef
+
+
+def new_case_id() -> str:
+    """Time-ordered, unguessable ids: 13 hex digits of microseconds, 16 random."""
+    return f"{time.time_ns() // 1000:013x}{secrets.token_hex(8)}"
+
+
+_CASE_COLUMNS = (
+    cases.c.id, cases.c.workflow, cases.c.workflow_version, cases.c.state, cases.c.status,
+    cases.c.data, cases.c.org, cases.c.row_version, cases.c.created_at, cases.c.updated_at,
+    cases.c.business_key,
+)
+
+
+def case_from_row(row: Row[Any]) -> Case:
+    return Case(*row)
+
+
+def load_case(conn: Connection, case_id: str) -> Case | None:
+    row = conn.execute(select(*_CASE_COLUMNS).where(cases.c.id == case_id)).first()
+    return None if row is None else case_from_row(row)
+
+
+def insert_case(conn: Connection, case: Case) -> None:
+    conn.execute(
+        insert(cases),
+        {
+            "id": case.id, "workflow": case.workflow, "workflow_version": case.workflow_version,
+            "state": case.state, "status": case.status, "data": case.data, "org": case.org,
+            "business_key": case.business_key, "row_version": case.version,
+            "created_at": case.created_at, "updated_at": case.updated_at,
+        },
+    )
+
+
+def update_case(conn: Connection, expected_version: int, case: Case) -> bool:
+    """Write the case if its row is still at ``expected_version``; False if it moved on."""
+    result = conn.execute(
+        update(cases)
+        .where(cases.c.id == case.id, cases.c.row_version == expected_version)
+        .values(
+            state=case.state, status=case.status, data=case.data, org=case.org,
+            row_version=case.version, updated_at=case.updated_at,
+        )
+    )
+    return result.rowcount == 1
+
+
+def insert_history(conn: Connection, entries: Sequence[HistoryEntry]) -> None:
+    if not entries:
+        return
+    conn.execute(
+        insert(history),
+        [
+            {
+                "case_id": e.case_id, "seq": e.seq, "at": e.at, "kind": e.kind, "event": e.event,
+                "from_state": e.from_state, "to_state": e.to_state, "actor_id": e.actor_id,
+                "actor_roles": list(e.actor_roles), "actor_org": e.actor_org, "details": e.details,
+            }
+            for e in entries
+        ],
+    )
+
+
+def load_history(conn: Connection, case_id: str) -> list[HistoryEntry]:
+    rows = conn.execute(
+        select(
+            history.c.case_id, history.c.seq, history.c.at, history.c.kind, history.c.event,
+            history.c.from_state, history.c.to_state, history.c.actor_id, history.c.actor_roles,
+            history.c.actor_org, history.c.details,
+        )
+        .where(history.c.case_id == case_id)
+        .order_by(history.c.id)
+    )
+    return [
+        HistoryEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], tuple(r[8]), r[9], r[10])
+        for r in rows
+    ]
+
+
+def query_cases(
+    conn: Connection,
+    *,
+    workflow: str | None = None,
+    state: str | None = None,
+    status: str | None = None,
+    org: str | None = None,
+    include_sub_orgs: bool = True,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[Case]:
+    query = select(*_CASE_COLUMNS)
+    if workflow is not None:
+        query = query.where(cases.c.workflow == workflow)
+    if state is not None:
+        query = query.where(cases.c.state == state)
+    if status is not None:
+        query = query.where(cases.c.status == status)
+    if org is not None:
+        org = org.rstrip("/")
+        if include_sub_orgs:
+            prefix = org.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
+            query = query.where(or_(cases.c.org == org, cases.c.org.like(prefix, escape="\\")))
+        else:
+            query = query.where(cases.c.org == org)
+    query = query.order_by(cases.c.created_at, cases.c.id).limit(limit).offset(offset)
+    return [case_from_row(r) for r in conn.execute(query)]
+
+
+def load_idempotent(conn: Connection, key: str) -> dict[str, Any] | None:
+    row = conn.execute(select(idempotency.c.result).where(idempotency.c.key == key)).first()
+    return None if row is None else dict(row[0])
+
+
+def save_idempotent(
+    conn: Connection, key: str, case: Case, operation: str, now: dt.datetime
+) -> None:
+    conn.execute(
+        insert(idempotency),
+        {"key": key, "case_id": case.id, "operation": operation, "result": case_to_json(case),
+         "created_at": now},
+    )
+
+
+def case_to_json(case: Case) -> dict[str, Any]:
+    return {
+        "id": case.id, "workflow": case.workflow, "workflow_version": case.workflow_version,
+        "state": case.state, "status": case.status, "data": case.data, "org": case.org,
+        "version": case.version, "created_at": case.created_at.isoformat(),
+        "updated_at": case.updated_at.isoformat(), "business_key": case.business_key,
+    }
+
+
+def case_from_json(data: dict[str, Any]) -> Case:
+    import datetime as dt  # noqa: PLC0415
+
+    return Case(
+        id=data["id"], workflow=data["workflow"], workflow_version=data["workflow_version"],
+        state=data["state"], status=data["status"], data=data["data"], org=data["org"],
+        version=data["version"], created_at=dt.datetime.fromisoformat(data["created_at"]),
+        updated_at=dt.datetime.fromisoformat(data["updated_at"]),
+        business_key=data["business_key"],
+    )
+
+
+def stored_definition(conn: Connection, name: str, version: int) -> tuple[str, str, str] | None:
+    """(content_hash, source, source_file) of a stored definition version."""
+    row = conn.execute(
+        select(definitions.c.content_hash, definitions.c.source, definitions.c.source_file).where(
+            and_(definitions.c.name == name, definitions.c.version == version)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+def store_definition(conn: Connection, definition: WorkflowDef, now: dt.datetime) -> None:
+    conn.execute(
+        insert(definitions),
+        {"name": definition.name, "version": definition.version,
+         "content_hash": definition.content_hash, "source": definition.source,
+         "source_file": definition.source_file, "loaded_at": now},
+    )
+
+
+def stored_versions(conn: Connection) -> list[tuple[str, int, str]]:
+    rows = conn.execute(
+        select(definitions.c.name, definitions.c.version, definitions.c.content_hash)
+        .order_by(definitions.c.name, definitions.c.version)
+    )
+    return [(r[0], r[1], r[2]) for r in rows]

@@ -1,0 +1,141 @@
+"""
+The engine's tables (SQLAlchemy Core). Alembic's ``target_metadata``.
+
+Every change here needs a migration in ``migrations/versions``; a test compares the
+migrated schema with this metadata.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects import postgresql
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            msg = "caseflow stores aware datetimes only"
+            raise ValueError(msg)
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+Json = JSON().with_variant(postgresql.JSONB(), "postgresql")
+Id = String(32)
+
+definitions = Table(
+    "cf_definitions",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("content_hash", String(64), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("source_file", String(500), nullable=False),
+    Column("loaded_at", UTCDateTime, nullable=False),
+)
+
+cases = Table(
+    "cf_cases",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("workflow", String(100), nullable=False),
+    Column("workflow_version", Integer, nullable=False),
+    Column("state", String(100), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("data", Json, nullable=False),
+    Column("org", String(500), nullable=False),
+    Column("business_key", String(200), nullable=True),
+    Column("row_version", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("workflow", "business_key"),
+    Index(None, "workflow", "state"),
+    Index(None, "org"),
+)
+
+history = Table(
+    "cf_history",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("case_id", Id, ForeignKey("cf_cases.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("event", String(100), nullable=True),
+    Column("from_state", String(100), nullable=True),
+    Column("to_state", String(100), nullable=True),
+    Column("actor_id", String(200), nullable=False),
+    Column("actor_roles", Json, nullable=False),
+    Column("actor_org", String(500), nullable=False),
+    Column("details", Json, nullable=False),
+    Index(None, "case_id", "seq"),
+)
+
+timers = Table(
+    "cf_timers",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("case_id", Id, ForeignKey("cf_cases.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("clock", String(100), nullable=True),
+    Column("step", Integer, nullable=False, default=0),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("claimed_by", String(100), nullable=True),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("fired_at", UTCDateTime, nullable=True),
+    Column("provisional", Boolean, nullable=False, default=False),
+    Index(None, "status", "due_at"),
+    Index(None, "case_id"),
+)
+
+idempotency = Table(
+    "cf_idempotency",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("case_id", Id, nullable=False),
+    Column("operation", String(100), nullable=False),
+    Column("result", Json, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
