@@ -9,7 +9,8 @@ rows and the idempotency record commit together or not at all.
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self
 
 import structlog
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -33,7 +34,6 @@ from caseflow.store.db import DEFAULT_URL, READ_ONLY, connect
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
-    from pathlib import Path
 
     from sqlalchemy.engine import Connection
     from sqlalchemy.engine import Engine as SAEngine
@@ -70,12 +70,12 @@ class Engine:
         self.log = logger if logger is not None else structlog.get_logger("caseflow")
         if isinstance(workflows, Registry):
             self.registry = workflows
+        elif workflows is None:
+            self.registry = Registry.from_paths([shipped_workflows_dir()])
+        elif isinstance(workflows, (str, Path)):
+            self.registry = Registry.from_paths([workflows])
         else:
-            paths = [shipped_workflows_dir()] if workflows is None else (
-                [workflows] if isinstance(workflows, (str, bytes)) or not hasattr(workflows, "__iter__")
-                else list(workflows)
-            )
-            self.registry = Registry.from_paths(paths)  # type: ignore[arg-type]
+            self.registry = Registry.from_paths(list(workflows))
         self.db: SAEngine = connect(url, **engine_options)
         try:
             if auto_upgrade is None:
@@ -93,7 +93,7 @@ class Engine:
         """Release the database connections."""
         self.db.dispose()
 
-    def __enter__(self) -> Engine:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_exc: object) -> None:
@@ -180,14 +180,30 @@ class Engine:
         compiled.validate_data(data)
         now = self.clock.now()
         case = Case(
-            id=repo.new_case_id(), workflow=definition.name, workflow_version=definition.version,
-            state=definition.initial_state, status="active", data=data,
-            org=org if org is not None else actor.org, version=1, created_at=now,
-            updated_at=now, business_key=business_key,
+            id=repo.new_case_id(),
+            workflow=definition.name,
+            workflow_version=definition.version,
+            state=definition.initial_state,
+            status="active",
+            data=data,
+            org=org if org is not None else actor.org,
+            version=1,
+            created_at=now,
+            updated_at=now,
+            business_key=business_key,
         )
         entry = HistoryEntry(
-            case.id, 1, now, "start", None, None, case.state, actor.id,
-            tuple(sorted(actor.roles)), actor.org, {"data": data},
+            case.id,
+            1,
+            now,
+            "start",
+            None,
+            None,
+            case.state,
+            actor.id,
+            tuple(sorted(actor.roles)),
+            actor.org,
+            {"data": data},
         )
         try:
             with self._write() as conn:
@@ -201,12 +217,19 @@ class Engine:
                     repo.save_idempotent(conn, idempotency_key, case, "start", now)
         except IntegrityError as exc:
             return self._after_integrity_error(exc, idempotency_key, workflow, business_key)
-        self.log.info("case started", case_id=case.id, workflow=case.workflow,
-                      version=case.workflow_version, state=case.state, actor=actor.id)
+        self.log.info(
+            "case started",
+            case_id=case.id,
+            workflow=case.workflow,
+            version=case.workflow_version,
+            state=case.state,
+            actor=actor.id,
+        )
         return case
 
-    def _after_integrity_error(self, exc: IntegrityError, key: str | None, workflow: str,
-                               business_key: str | None) -> Case:
+    def _after_integrity_error(
+        self, exc: IntegrityError, key: str | None, workflow: str, business_key: str | None
+    ) -> Case:
         if key is not None:
             with self._read() as conn:
                 done = repo.load_idempotent(conn, key)
@@ -251,8 +274,9 @@ class Engine:
                 if expected_version is not None and case.version != expected_version:
                     raise ConcurrencyConflict(case_id, expected_version)
                 compiled = self.compiled(case.workflow, case.workflow_version)
-                outcome = machine.apply(compiled, case, event, actor=actor, payload=payload,
-                                        now=now, comment=comment)
+                outcome = machine.apply(
+                    compiled, case, event, actor=actor, payload=payload, now=now, comment=comment
+                )
                 if not repo.update_case(conn, case.version, outcome.case):
                     raise ConcurrencyConflict(case_id, case.version)
                 repo.insert_history(conn, outcome.history)
@@ -266,9 +290,16 @@ class Engine:
                     return repo.case_from_json(done)
             raise ConcurrencyConflict(case_id, expected_version or -1) from exc
         new = outcome.case
-        self.log.info("transition", case_id=new.id, workflow=new.workflow,
-                      version=new.workflow_version, event_name=event, from_state=case.state,
-                      to_state=new.state, actor=actor.id)
+        self.log.info(
+            "transition",
+            case_id=new.id,
+            workflow=new.workflow,
+            version=new.workflow_version,
+            event_name=event,
+            from_state=case.state,
+            to_state=new.state,
+            actor=actor.id,
+        )
         return new
 
     def get(self, case_id: str) -> Case:
@@ -306,6 +337,12 @@ class Engine:
         """Cases matching every given filter, oldest first; ``org`` includes sub-units."""
         with self._read() as conn:
             return repo.query_cases(
-                conn, workflow=workflow, state=state, status=status, org=org,
-                include_sub_orgs=include_sub_orgs, limit=limit, offset=offset,
+                conn,
+                workflow=workflow,
+                state=state,
+                status=status,
+                org=org,
+                include_sub_orgs=include_sub_orgs,
+                limit=limit,
+                offset=offset,
             )

@@ -45,7 +45,11 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}"
-        return f"{where}: {self.element}: {self.message}" if self.element else f"{where}: {self.message}"
+        return (
+            f"{where}: {self.element}: {self.message}"
+            if self.element
+            else f"{where}: {self.message}"
+        )
 
 
 class DefinitionError(CaseflowError):

@@ -114,7 +114,9 @@ class CompiledWorkflow:
             _validate(validator, payload, f"event {event.name!r}: payload")
 
 
-def _validate(validator: jsonschema.Draft202012Validator, data: Mapping[str, Any], what: str) -> None:
+def _validate(
+    validator: jsonschema.Draft202012Validator, data: Mapping[str, Any], what: str
+) -> None:
     errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         lines = [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in errors]
@@ -202,7 +204,10 @@ def apply(
     )
     changed = target != case.state
     return Outcome(
-        new_case, (entry,), entered=target if changed else None, left=case.state if changed else None
+        new_case,
+        (entry,),
+        entered=target if changed else None,
+        left=case.state if changed else None,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+
 from caseflow.store.tables import metadata
 
 VERSION_TABLE = "cf_alembic_version"

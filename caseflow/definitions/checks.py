@@ -39,8 +39,9 @@ if TYPE_CHECKING:
 class _Refs:
     """Known names, and reporting of references to unknown ones."""
 
-    def __init__(self, reporter: Reporter, states: Iterable[str], events: Iterable[str],
-                 roles: Iterable[str]) -> None:
+    def __init__(
+        self, reporter: Reporter, states: Iterable[str], events: Iterable[str], roles: Iterable[str]
+    ) -> None:
         self.reporter = reporter
         self.states = list(states)
         self.events = list(events)
@@ -62,7 +63,7 @@ class _Refs:
         for i, name in enumerate(names):
             if name not in self.roles:
                 self.reporter.add(
-                    path + (i,),
+                    (*path, i),
                     f"role {name!r} is not declared in 'roles'{suggest(name, self.roles)}",
                 )
 
@@ -83,8 +84,9 @@ def _check_schema(reporter: Reporter, schema: dict[str, Any], path: Path_) -> No
         reporter.add(path, f"invalid JSON Schema at {where}: {exc.message}")
 
 
-def _event(reporter: Reporter, refs: _Refs, name: str, ev: raw.RawEvent,
-           finals: set[str]) -> EventDef | None:
+def _event(
+    reporter: Reporter, refs: _Refs, name: str, ev: raw.RawEvent, finals: set[str]
+) -> EventDef | None:
     path: Path_ = ("events", name)
     sources = raw.as_list(ev.from_)
     refs.states_(ev.from_, (*path, "from"))
@@ -108,16 +110,23 @@ def _event(reporter: Reporter, refs: _Refs, name: str, ev: raw.RawEvent,
             try:
                 guard = Guard.parse(br.when)
             except GuardSyntaxError as exc:
-                reporter.add((*path, "to", i, "when"), f"{exc} (at column {exc.column} of the guard)")
+                reporter.add(
+                    (*path, "to", i, "when"), f"{exc} (at column {exc.column} of the guard)"
+                )
                 ok = False
         last = i == len(raw_branches) - 1
         if br.when is None and not last:
-            reporter.add((*path, "to", i), "only the last branch may have no 'when': "
-                         "the branches after it could never be taken")
+            reporter.add(
+                (*path, "to", i),
+                "only the last branch may have no 'when': "
+                "the branches after it could never be taken",
+            )
             ok = False
         if br.when is not None and last:
-            reporter.add((*path, "to", i), "the last branch must have no 'when': "
-                         "it is the default when no guard holds")
+            reporter.add(
+                (*path, "to", i),
+                "the last branch must have no 'when': it is the default when no guard holds",
+            )
             ok = False
         branches.append(Branch(to=br.to, when=guard))
     refs.roles_(ev.roles, (*path, "roles"))
@@ -129,8 +138,15 @@ def _event(reporter: Reporter, refs: _Refs, name: str, ev: raw.RawEvent,
         _check_schema(reporter, ev.payload, (*path, "payload"))
     if not ok:
         return None
-    return EventDef(name=name, title=ev.title, sources=tuple(sources), branches=tuple(branches),
-                    roles=tuple(ev.roles), automatic=ev.automatic, payload_schema=ev.payload)
+    return EventDef(
+        name=name,
+        title=ev.title,
+        sources=tuple(sources),
+        branches=tuple(branches),
+        roles=tuple(ev.roles),
+        automatic=ev.automatic,
+        payload_schema=ev.payload,
+    )
 
 
 def _trigger(refs: _Refs, trig: raw.RawTrigger | None, path: Path_) -> ClockTrigger | None:
@@ -155,14 +171,22 @@ def _clock(reporter: Reporter, refs: _Refs, name: str, ck: raw.RawClock) -> Cloc
     if breach.fire is not None:
         refs.events_(breach.fire, (*path, "on_breach", "fire"))
     refs.roles_(breach.notify, (*path, "on_breach", "notify"))
-    warn = None if ck.warn_before is None else _duration(reporter, ck.warn_before, (*path, "warn_before"))
+    warn = (
+        None
+        if ck.warn_before is None
+        else _duration(reporter, ck.warn_before, (*path, "warn_before"))
+    )
     extension = None
     if ck.extension is not None:
         by = _duration(reporter, ck.extension.by, (*path, "extension", "by"))
         refs.roles_(ck.extension.roles, (*path, "extension", "roles"))
         if by is not None:
-            extension = Extension(by=by, times=ck.extension.times, roles=tuple(ck.extension.roles),
-                                  reason_required=ck.extension.reason == "required")
+            extension = Extension(
+                by=by,
+                times=ck.extension.times,
+                roles=tuple(ck.extension.roles),
+                reason_required=ck.extension.reason == "required",
+            )
     steps = []
     for i, step in enumerate(ck.escalate):
         after = _duration(reporter, step.after, (*path, "escalate", i, "after"))
@@ -172,18 +196,33 @@ def _clock(reporter: Reporter, refs: _Refs, name: str, ck: raw.RawClock) -> Cloc
         if not (step.notify or step.to_org or step.fire):
             reporter.add((*path, "escalate", i), "does nothing: give 'notify', 'to_org' or 'fire'")
         if after is not None:
-            steps.append(EscalationStep(after=after, notify=tuple(step.notify), to_org=step.to_org,
-                                        fire=step.fire))
+            steps.append(
+                EscalationStep(
+                    after=after, notify=tuple(step.notify), to_org=step.to_org, fire=step.fire
+                )
+            )
     if len(reporter.problems) > n or limit is None:
         return None
-    return ClockDef(name=name, limit=limit, runs_in=tuple(ck.runs_in), starts_on=starts,
-                    paused_in=tuple(ck.paused_in), stops_on=stops, on_breach_fire=breach.fire,
-                    on_breach_notify=tuple(breach.notify), extension=extension, warn_before=warn,
-                    escalate=tuple(steps))
+    return ClockDef(
+        name=name,
+        limit=limit,
+        runs_in=tuple(ck.runs_in),
+        starts_on=starts,
+        paused_in=tuple(ck.paused_in),
+        stops_on=stops,
+        on_breach_fire=breach.fire,
+        on_breach_notify=tuple(breach.notify),
+        extension=extension,
+        warn_before=warn,
+        escalate=tuple(steps),
+    )
 
 
-def _graph(reporter: Reporter, states: dict[str, raw.RawState | None],
-           events: dict[str, raw.RawEvent | None]) -> None:
+def _graph(
+    reporter: Reporter,
+    states: dict[str, raw.RawState | None],
+    events: dict[str, raw.RawEvent | None],
+) -> None:
     """Reachability and ways out; skipped when an event is too broken to know its edges."""
     if any(ev is None for ev in events.values()):
         return
@@ -209,46 +248,86 @@ def _graph(reporter: Reporter, states: dict[str, raw.RawState | None],
                 queue.append(nxt)
     for name, st in states.items():
         if name not in seen:
-            reporter.add(("states", name), f"unreachable from the initial state {initials[0]!r}",
-                         key=True)
+            reporter.add(
+                ("states", name), f"unreachable from the initial state {initials[0]!r}", key=True
+            )
         if st is not None and not st.final and not edges.get(name):
-            reporter.add(("states", name), "is not final and no event leaves it: "
-                         "add an event or mark it 'final: true'", key=True)
+            reporter.add(
+                ("states", name),
+                "is not final and no event leaves it: add an event or mark it 'final: true'",
+                key=True,
+            )
 
 
-def build(reporter: Reporter, header: raw.RawHeader | None, elements: dict[str, dict[str, Any]],
-          digest: str, source: str) -> WorkflowDef | None:
+def _header_checks(reporter: Reporter, header: dict[str, Any], roles: list[str]) -> None:
+    """Checks on header values that hold even when another header field is malformed."""
+    timezone = header.get("timezone")
+    if isinstance(timezone, str):
+        try:
+            zoneinfo.ZoneInfo(timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            reporter.add(("timezone",), f"unknown time zone {timezone!r}")
+    if isinstance(header.get("data"), dict):
+        _check_schema(reporter, header["data"], ("data",))
+    for i, role in enumerate(roles):
+        if role in roles[:i]:
+            reporter.add(("roles", i), f"role {role!r} is declared twice")
+
+
+def _lenient_roles(elements: dict[str, Any]) -> list[str]:
+    """The declared roles even when the header failed validation, so roles are not misreported."""
+    value = elements["header"].get("roles")
+    return [r for r in value if isinstance(r, str)] if isinstance(value, list) else []
+
+
+def build(
+    reporter: Reporter,
+    header: raw.RawHeader | None,
+    elements: dict[str, dict[str, Any]],
+    digest: str,
+    source: str,
+) -> WorkflowDef | None:
     """Check references and the graph; return the definition when nothing is wrong."""
     states: dict[str, raw.RawState | None] = elements["states"]
     if not states and header is not None:
         reporter.add(("states",), "a workflow needs at least one state")
-    roles = header.roles if header is not None else []
+    roles = header.roles if header is not None else _lenient_roles(elements)
     refs = _Refs(reporter, states, elements["events"], roles)
-    if header is not None:
-        try:
-            zoneinfo.ZoneInfo(header.timezone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            reporter.add(("timezone",), f"unknown time zone {header.timezone!r}")
-        _check_schema(reporter, header.data, ("data",))
-        for i, role in enumerate(roles):
-            if role in roles[:i]:
-                reporter.add(("roles", i), f"role {role!r} is declared twice")
+    _header_checks(reporter, elements["header"], roles)
     finals = {n for n, s in states.items() if s is not None and s.final}
-    events = {n: e for n, ev in elements["events"].items()
-              if ev is not None and (e := _event(reporter, refs, n, ev, finals)) is not None}
-    clocks = {n: c for n, ck in elements["clocks"].items()
-              if ck is not None and (c := _clock(reporter, refs, n, ck)) is not None}
-    _graph(reporter, states, elements["events"])
+    before_events = len(reporter.problems)
+    events = {
+        n: e
+        for n, ev in elements["events"].items()
+        if ev is not None and (e := _event(reporter, refs, n, ev, finals)) is not None
+    }
+    clocks = {
+        n: c
+        for n, ck in elements["clocks"].items()
+        if ck is not None and (c := _clock(reporter, refs, n, ck)) is not None
+    }
+    if len(reporter.problems) == before_events:  # broken events would make the graph lie
+        _graph(reporter, states, elements["events"])
     if reporter.problems or header is None or any(s is None for s in states.values()):
         return None
     if len(events) != len(elements["events"]) or len(clocks) != len(elements["clocks"]):
         return None
     return WorkflowDef(
-        name=header.workflow, version=header.version, title=header.title,
-        timezone=header.timezone, calendar=header.calendar, roles=tuple(roles),
+        name=header.workflow,
+        version=header.version,
+        title=header.title,
+        timezone=header.timezone,
+        calendar=header.calendar,
+        roles=tuple(roles),
         data_schema=header.data,
-        states={n: StateDef(name=n, title=s.title, initial=s.initial, final=s.final)
-                for n, s in states.items() if s is not None},
-        events=events, clocks=clocks, content_hash=digest, source=source,
+        states={
+            n: StateDef(name=n, title=s.title, initial=s.initial, final=s.final)
+            for n, s in states.items()
+            if s is not None
+        },
+        events=events,
+        clocks=clocks,
+        content_hash=digest,
+        source=source,
         source_file=reporter.file,
     )

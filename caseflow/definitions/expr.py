@@ -90,17 +90,22 @@ def _compile(node: ast.expr) -> _Eval:
         inner = _compile(node.operand)
         if isinstance(node.op, ast.Not):
             return lambda ctx: not inner(ctx)
-        if isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
-            value = -node.operand.value
-            return lambda _ctx: value
+        operand = node.operand
+        if (
+            isinstance(node.op, ast.USub)
+            and isinstance(operand, ast.Constant)
+            and isinstance(operand.value, (int, float))
+        ):
+            negative = -operand.value
+            return lambda _ctx: negative
         raise _fail(node, "only 'not' and a minus sign before a number are allowed")
     if isinstance(node, ast.Compare):
         return _compile_compare(node)
     if isinstance(node, ast.Constant):
         if not isinstance(node.value, (str, int, float, bool)) and node.value is not None:
             raise _fail(node, f"unsupported literal {node.value!r}")
-        value = node.value
-        return lambda _ctx: value
+        constant = node.value
+        return lambda _ctx: constant
     if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
         items = [_compile(e) for e in node.elts]
         return lambda ctx: [i(ctx) for i in items]

@@ -103,9 +103,7 @@ def content_hash(data: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def validate_shape(
-    reporter: Reporter, model: type[M], value: Any, path: Path_
-) -> M | None:
+def validate_shape(reporter: Reporter, model: type[M], value: Any, path: Path_) -> M | None:
     """Validate one element; report every shape error with its position."""
     try:
         return model.model_validate({} if value is None else value)
@@ -124,7 +122,7 @@ def validate_shape(
             else:
                 seen.setdefault(loc, []).append(str(err["msg"]))
         for loc, messages in seen.items():
-            where = f"{'.'.join(map(str, loc))}: " if loc else ""
+            where = f"{'.'.join(map(str, loc))}: " if loc and path else ""
             reporter.add(path + loc, where + " or ".join(dict.fromkeys(messages)))
         return None
 
@@ -134,10 +132,9 @@ def clean_loc(value: Any, loc: Path_) -> Path_:
     out: list[str | int] = []
     node = value
     for part in loc:
-        if isinstance(node, Mapping) and part in node:
-            node = node[part]
-            out.append(part)
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+        in_map = isinstance(node, Mapping) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+        if in_map or in_list:
             node = node[part]
             out.append(part)
         elif not isinstance(node, (Mapping, list)):
@@ -176,14 +173,22 @@ def load_text(text: str, file: str = "<string>") -> WorkflowDef:
         raise DefinitionError(reporter.problems)
     for key in root:
         if key not in _HEADER_KEYS:
-            reporter.add((key,), f"unknown field {key!r}{suggest(str(key), _HEADER_KEYS)}", key=True)
+            reporter.add(
+                (key,), f"unknown field {key!r}{suggest(str(key), _HEADER_KEYS)}", key=True
+            )
     header_data = {k: v for k, v in root.items() if k in raw.RawHeader.model_fields}
     header = validate_shape(reporter, raw.RawHeader, plain(header_data), ())
-    elements: dict[str, dict[str, Any]] = {}
-    for name, model in (("states", raw.RawState), ("events", raw.RawEvent), ("clocks", raw.RawClock)):
+    elements: dict[str, Any] = {"header": plain(header_data)}
+    for name, model in (
+        ("states", raw.RawState),
+        ("events", raw.RawEvent),
+        ("clocks", raw.RawClock),
+    ):
         found: dict[str, Any] = {}
         for element_id, value in section(reporter, root, name).items():
-            found[str(element_id)] = validate_shape(reporter, model, plain(value), (name, element_id))
+            found[str(element_id)] = validate_shape(
+                reporter, model, plain(value), (name, element_id)
+            )
         elements[name] = found
     definition = build(reporter, header, elements, content_hash(plain(root)), text)
     if reporter.problems or definition is None:

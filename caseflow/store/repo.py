@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import datetime as dt
     from collections.abc import Sequence
 
-    from sqlalchemy.engine import Connection, Row
+    from sqlalchemy.engine import Connection
 
     from caseflow.definitions.model import WorkflowDef
 
@@ -26,14 +26,22 @@ def new_case_id() -> str:
 
 
 _CASE_COLUMNS = (
-    cases.c.id, cases.c.workflow, cases.c.workflow_version, cases.c.state, cases.c.status,
-    cases.c.data, cases.c.org, cases.c.row_version, cases.c.created_at, cases.c.updated_at,
+    cases.c.id,
+    cases.c.workflow,
+    cases.c.workflow_version,
+    cases.c.state,
+    cases.c.status,
+    cases.c.data,
+    cases.c.org,
+    cases.c.row_version,
+    cases.c.created_at,
+    cases.c.updated_at,
     cases.c.business_key,
 )
 
 
-def case_from_row(row: Row[Any]) -> Case:
-    return Case(*row)
+def case_from_row(row: Sequence[Any]) -> Case:
+    return Case(*tuple(row))
 
 
 def load_case(conn: Connection, case_id: str) -> Case | None:
@@ -45,10 +53,17 @@ def insert_case(conn: Connection, case: Case) -> None:
     conn.execute(
         insert(cases),
         {
-            "id": case.id, "workflow": case.workflow, "workflow_version": case.workflow_version,
-            "state": case.state, "status": case.status, "data": case.data, "org": case.org,
-            "business_key": case.business_key, "row_version": case.version,
-            "created_at": case.created_at, "updated_at": case.updated_at,
+            "id": case.id,
+            "workflow": case.workflow,
+            "workflow_version": case.workflow_version,
+            "state": case.state,
+            "status": case.status,
+            "data": case.data,
+            "org": case.org,
+            "business_key": case.business_key,
+            "row_version": case.version,
+            "created_at": case.created_at,
+            "updated_at": case.updated_at,
         },
     )
 
@@ -59,8 +74,12 @@ def update_case(conn: Connection, expected_version: int, case: Case) -> bool:
         update(cases)
         .where(cases.c.id == case.id, cases.c.row_version == expected_version)
         .values(
-            state=case.state, status=case.status, data=case.data, org=case.org,
-            row_version=case.version, updated_at=case.updated_at,
+            state=case.state,
+            status=case.status,
+            data=case.data,
+            org=case.org,
+            row_version=case.version,
+            updated_at=case.updated_at,
         )
     )
     return result.rowcount == 1
@@ -73,9 +92,17 @@ def insert_history(conn: Connection, entries: Sequence[HistoryEntry]) -> None:
         insert(history),
         [
             {
-                "case_id": e.case_id, "seq": e.seq, "at": e.at, "kind": e.kind, "event": e.event,
-                "from_state": e.from_state, "to_state": e.to_state, "actor_id": e.actor_id,
-                "actor_roles": list(e.actor_roles), "actor_org": e.actor_org, "details": e.details,
+                "case_id": e.case_id,
+                "seq": e.seq,
+                "at": e.at,
+                "kind": e.kind,
+                "event": e.event,
+                "from_state": e.from_state,
+                "to_state": e.to_state,
+                "actor_id": e.actor_id,
+                "actor_roles": list(e.actor_roles),
+                "actor_org": e.actor_org,
+                "details": e.details,
             }
             for e in entries
         ],
@@ -85,9 +112,17 @@ def insert_history(conn: Connection, entries: Sequence[HistoryEntry]) -> None:
 def load_history(conn: Connection, case_id: str) -> list[HistoryEntry]:
     rows = conn.execute(
         select(
-            history.c.case_id, history.c.seq, history.c.at, history.c.kind, history.c.event,
-            history.c.from_state, history.c.to_state, history.c.actor_id, history.c.actor_roles,
-            history.c.actor_org, history.c.details,
+            history.c.case_id,
+            history.c.seq,
+            history.c.at,
+            history.c.kind,
+            history.c.event,
+            history.c.from_state,
+            history.c.to_state,
+            history.c.actor_id,
+            history.c.actor_roles,
+            history.c.actor_org,
+            history.c.details,
         )
         .where(history.c.case_id == case_id)
         .order_by(history.c.id)
@@ -137,17 +172,29 @@ def save_idempotent(
 ) -> None:
     conn.execute(
         insert(idempotency),
-        {"key": key, "case_id": case.id, "operation": operation, "result": case_to_json(case),
-         "created_at": now},
+        {
+            "key": key,
+            "case_id": case.id,
+            "operation": operation,
+            "result": case_to_json(case),
+            "created_at": now,
+        },
     )
 
 
 def case_to_json(case: Case) -> dict[str, Any]:
     return {
-        "id": case.id, "workflow": case.workflow, "workflow_version": case.workflow_version,
-        "state": case.state, "status": case.status, "data": case.data, "org": case.org,
-        "version": case.version, "created_at": case.created_at.isoformat(),
-        "updated_at": case.updated_at.isoformat(), "business_key": case.business_key,
+        "id": case.id,
+        "workflow": case.workflow,
+        "workflow_version": case.workflow_version,
+        "state": case.state,
+        "status": case.status,
+        "data": case.data,
+        "org": case.org,
+        "version": case.version,
+        "created_at": case.created_at.isoformat(),
+        "updated_at": case.updated_at.isoformat(),
+        "business_key": case.business_key,
     }
 
 
@@ -155,9 +202,15 @@ def case_from_json(data: dict[str, Any]) -> Case:
     import datetime as dt  # noqa: PLC0415
 
     return Case(
-        id=data["id"], workflow=data["workflow"], workflow_version=data["workflow_version"],
-        state=data["state"], status=data["status"], data=data["data"], org=data["org"],
-        version=data["version"], created_at=dt.datetime.fromisoformat(data["created_at"]),
+        id=data["id"],
+        workflow=data["workflow"],
+        workflow_version=data["workflow_version"],
+        state=data["state"],
+        status=data["status"],
+        data=data["data"],
+        org=data["org"],
+        version=data["version"],
+        created_at=dt.datetime.fromisoformat(data["created_at"]),
         updated_at=dt.datetime.fromisoformat(data["updated_at"]),
         business_key=data["business_key"],
     )
@@ -176,15 +229,21 @@ def stored_definition(conn: Connection, name: str, version: int) -> tuple[str, s
 def store_definition(conn: Connection, definition: WorkflowDef, now: dt.datetime) -> None:
     conn.execute(
         insert(definitions),
-        {"name": definition.name, "version": definition.version,
-         "content_hash": definition.content_hash, "source": definition.source,
-         "source_file": definition.source_file, "loaded_at": now},
+        {
+            "name": definition.name,
+            "version": definition.version,
+            "content_hash": definition.content_hash,
+            "source": definition.source,
+            "source_file": definition.source_file,
+            "loaded_at": now,
+        },
     )
 
 
 def stored_versions(conn: Connection) -> list[tuple[str, int, str]]:
     rows = conn.execute(
-        select(definitions.c.name, definitions.c.version, definitions.c.content_hash)
-        .order_by(definitions.c.name, definitions.c.version)
+        select(definitions.c.name, definitions.c.version, definitions.c.content_hash).order_by(
+            definitions.c.name, definitions.c.version
+        )
     )
     return [(r[0], r[1], r[2]) for r in rows]

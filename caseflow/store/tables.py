@@ -53,7 +53,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         value = value.astimezone(dt.UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:  # noqa: ARG002
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
@@ -95,7 +95,9 @@ cases = Table(
 history = Table(
     "cf_history",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("case_id", Id, ForeignKey("cf_cases.id", ondelete="CASCADE"), nullable=False),
     Column("seq", Integer, nullable=False),
     Column("at", UTCDateTime, nullable=False),
@@ -113,7 +115,9 @@ history = Table(
 timers = Table(
     "cf_timers",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("case_id", Id, ForeignKey("cf_cases.id", ondelete="CASCADE"), nullable=False),
     Column("kind", String(30), nullable=False),
     Column("clock", String(100), nullable=True),

@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from caseflow.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+BROKEN = """\
+workflow: broken
+version: 1
+roles: [clerk]
+states:
+  start: {initial: true}
+  middle: {}
+  island: {}
+  done: {final: true}
+events:
+  go: {from: start, to: midle, roles: [clerk]}
+  finish:
+    from: middle
+    to:
+      - {to: done, when: "payload.ok == = true"}
+      - {to: done}
+    roles: [boss]
+"""
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    env.pop("CASEFLOW_DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "caseflow", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=120,
+    )
+
+
+class TestDemo:
+    def test_demo_runs_a_case_to_completion(self, tmp_path: Path):
+        """`caseflow demo` writes a SQLite file in the current directory and prints a timeline."""
+        result = run_cli("demo", cwd=tmp_path)
+        assert 0 == result.returncode, result.stderr
+        assert "Final state: delivered (completed)" in result.stdout
+        for step in ("request_correction", "accept", "decide", "deliver", "2026-10-12 11:00"):
+            assert step in result.stdout
+        assert (tmp_path / "caseflow-demo.db").is_file()
+        assert str(tmp_path / "caseflow-demo.db") in result.stdout.replace("\n", "")
+
+
+class TestValidate:
+    def test_every_problem_listed_without_traceback(self, tmp_path: Path):
+        """validate exits 1 and lists each problem as file:line:col; no traceback."""
+        bad = tmp_path / "broken.yaml"
+        bad.write_text(BROKEN)
+        dup = tmp_path / "dup.yaml"
+        dup.write_text("workflow: d\nversion: 1\nversion: 2\n")
+        syntax = tmp_path / "syntax.yaml"
+        syntax.write_text("workflow: [unclosed\n")
+        result = run_cli("workflows", "validate", str(bad), str(dup), str(syntax), cwd=tmp_path)
+        assert 1 == result.returncode
+        assert "Traceback" not in result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert f"{bad}:10:25: event 'go': unknown state 'midle' (did you mean 'middle'?)" in lines
+        assert any(line.startswith(f"{bad}:14:26: event 'finish': invalid guard") for line in lines)
+        assert f"{bad}:16:13: event 'finish': role 'boss' is not declared in 'roles'" in lines
+        assert any(
+            line.startswith(f"{dup}:3:1: YAML error") and "duplicate key" in line for line in lines
+        )
+        assert any(line.startswith(f"{syntax}:2:1: YAML error") for line in lines)
+
+    def test_unreachable_state_reported(self, tmp_path: Path):
+        """An unreachable state fails validation with its position."""
+        fixed = (
+            BROKEN.replace("midle", "middle")
+            .replace("== = true", "== true")
+            .replace("[boss]", "[clerk]")
+        )
+        path = tmp_path / "island.yaml"
+        path.write_text(fixed)
+        result = run_cli("workflows", "validate", str(path), cwd=tmp_path)
+        assert 1 == result.returncode
+        assert (
+            f"{path}:7:3: state 'island': unreachable from the initial state 'start'"
+            in result.stderr
+        )
+
+    def test_shipped_workflows_are_valid(self, tmp_path: Path):
+        """Every shipped workflow validates cleanly (exit 0)."""
+        result = run_cli("workflows", "validate", str(ROOT / "workflows"), cwd=tmp_path)
+        assert 0 == result.returncode, result.stderr
+        assert "administrative_approval v1" in result.stdout
+
+
+class TestCases:
+    def test_list_and_show(self, tmp_path: Path):
+        """cases list/show read what the demo wrote, as tables and as JSON."""
+        runner = CliRunner()
+        db = str(tmp_path / "d.db")
+        assert 0 == runner.invoke(cli, ["demo", "--db", db]).exit_code
+        listed = runner.invoke(cli, ["cases", "list", "--db", db, "--json"])
+        assert 0 == listed.exit_code, listed.output
+        cases = json.loads(listed.output)
+        assert ["delivered"] == [c["state"] for c in cases]
+        shown = runner.invoke(cli, ["cases", "show", cases[0]["id"], "--db", db, "--json"])
+        detail = json.loads(shown.output)
+        assert 10 == len(detail["history"])
+        assert "post.liu" == detail["history"][-1]["actor"]
+
+    def test_unknown_case_is_one_line_error(self, tmp_path: Path):
+        """A missing case prints `error: ...` and exits 1."""
+        result = CliRunner().invoke(cli, ["cases", "show", "nope", "--db", str(tmp_path / "e.db")])
+        assert 1 == result.exit_code
+        assert "error: case 'nope' not found" in result.output
+
+
+class TestDb:
+    @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+    def test_upgrade_and_current(self, kind: str, tmp_path: Path, request: pytest.FixtureRequest):
+        """db upgrade brings an empty database to head; db current says so."""
+        url = (
+            f"sqlite:///{tmp_path / 'u.db'}"
+            if kind == "sqlite"
+            else request.getfixturevalue("pg_url")
+        )
+        runner = CliRunner()
+        before = runner.invoke(cli, ["db", "current", "--db", url])
+        assert "(no caseflow tables)" in before.output
+        up = runner.invoke(cli, ["db", "upgrade", "--db", url])
+        assert 0 == up.exit_code, up.output
+        assert "(empty) -> 0001" in up.output
+        after = runner.invoke(cli, ["db", "current", "--db", url])
+        assert "up to date" in after.output
+
+    def test_sql_mode(self):
+        """db upgrade --sql prints DDL without touching a database."""
+        result = CliRunner().invoke(
+            cli, ["db", "upgrade", "--sql", "--db", "postgresql://x@nowhere/db"]
+        )
+        assert 0 == result.exit_code, result.output
+        assert "CREATE TABLE cf_history" in result.output

@@ -1,0 +1,294 @@
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+import sqlalchemy as sa
+
+from caseflow import (
+    Actor,
+    CaseNotFound,
+    ConcurrencyConflict,
+    DataValidationError,
+    DefinitionError,
+    Engine,
+    Forbidden,
+    InvalidEvent,
+    WorkflowNotFound,
+)
+
+if TYPE_CHECKING:
+    from caseflow.testing import MovableClock
+
+ROOT = Path(__file__).resolve().parent.parent
+CLERK = Actor("clerk-7", {"window_clerk"}, "hainan/haikou/longhua")
+APPLICANT = Actor("zhang", {"applicant"}, "hainan/haikou/longhua")
+REVIEWER = Actor("rev-1", {"reviewer"}, "hainan/haikou")
+HEAD = Actor("head-1", {"agency_head"}, "hainan/haikou")
+ISSUER = Actor("iss-1", {"issuing_clerk"}, "hainan/haikou/longhua")
+DATA = {"applicant": "张三", "matter": "食品经营许可", "delivery": "window"}
+
+
+def counts(engine: Engine) -> tuple[int, int, int]:
+    with engine.db.connect() as conn:
+        return tuple(  # type: ignore[return-value]
+            conn.execute(sa.text(f"select count(*) from {t}")).scalar_one()
+            for t in ("cf_cases", "cf_history", "cf_idempotency")
+        )
+
+
+class TestLifecycle:
+    def test_approval_case_end_to_end(self, engine: Engine, clock: MovableClock):
+        """A case runs from submission to collection; history records every step with its actor."""
+        case = engine.start("administrative_approval", data=DATA, actor=CLERK, business_key="HK-1")
+        assert ("submitted", "active", 1) == (case.state, case.status, case.version)
+        assert "hainan/haikou/longhua" == case.org
+        steps = [
+            (CLERK, "accept", None),
+            (REVIEWER, "start_review", None),
+            (HEAD, "decide", {"decision": "approve"}),
+            (ISSUER, "issue", {"certificate_no": "C-1"}),
+            (ISSUER, "collect", None),
+        ]
+        for actor, event, payload in steps:
+            clock.advance(hours=1)
+            case = engine.fire(case.id, event, actor=actor, payload=payload)
+        assert ("collected", "completed", 6) == (case.state, case.status, case.version)
+        assert {**DATA, "decision": "approve", "certificate_no": "C-1"} == case.data
+        assert case == engine.get(case.id)
+        history = engine.history(case.id)
+        assert [None, "accept", "start_review", "decide", "issue", "collect"] == [
+            h.event for h in history
+        ]
+        assert ["clerk-7", "clerk-7", "rev-1", "head-1", "iss-1", "iss-1"] == [
+            h.actor_id for h in history
+        ]
+        assert [1, 2, 3, 4, 5, 6] == [h.seq for h in history]
+        assert {"payload": {"decision": "approve"}} == history[3].details
+        assert history[3].at > history[2].at
+
+    def test_branch_taken_from_payload(self, engine: Engine):
+        """decide goes to rejected when the payload says so; a final state completes the case."""
+        case = engine.start("administrative_approval", data=DATA, actor=CLERK)
+        for actor, event in [(CLERK, "accept"), (REVIEWER, "start_review")]:
+            case = engine.fire(case.id, event, actor=actor)
+        case = engine.fire(
+            case.id, "decide", actor=HEAD, payload={"decision": "reject", "reason": "x"}
+        )
+        assert ("rejected", "completed") == (case.state, case.status)
+        with pytest.raises(InvalidEvent, match="is completed"):
+            engine.fire(case.id, "issue", actor=ISSUER)
+
+    def test_branch_from_case_data(self, engine: Engine):
+        """issue goes to in_post when the case data asks for postal delivery."""
+        case = engine.start(
+            "administrative_approval", data={**DATA, "delivery": "post"}, actor=CLERK
+        )
+        for actor, event, payload in [
+            (CLERK, "accept", None),
+            (REVIEWER, "start_review", None),
+            (HEAD, "decide", {"decision": "approve"}),
+            (ISSUER, "issue", None),
+        ]:
+            case = engine.fire(case.id, event, actor=actor, payload=payload)
+        assert "in_post" == case.state
+
+    def test_available_events(self, engine: Engine):
+        """Only events allowed in this state and for this actor's roles are offered."""
+        case = engine.start("administrative_approval", data=DATA, actor=CLERK)
+        assert ["request_correction", "accept", "refuse"] == engine.available_events(case.id, CLERK)
+        assert ["withdraw"] == engine.available_events(case.id, APPLICANT)
+        assert [] == engine.available_events(case.id, REVIEWER)
+
+    def test_queries(self, engine: Engine):
+        """cases() filters by workflow, state, status and org (with or without sub-units)."""
+        a = engine.start("administrative_approval", data=DATA, actor=CLERK)
+        b = engine.start("administrative_approval", data=DATA, actor=CLERK, org="hainan/haikou")
+        c = engine.start("administrative_approval", data=DATA, actor=CLERK, org="hainan/haikou_x")
+        engine.fire(b.id, "accept", actor=CLERK)
+        ids = lambda cs: [x.id for x in cs]  # noqa: E731
+        assert [a.id, b.id, c.id] == ids(engine.cases(workflow="administrative_approval"))
+        assert [b.id] == ids(engine.cases(state="accepted"))
+        assert [a.id, b.id] == ids(engine.cases(org="hainan/haikou"))
+        assert [b.id] == ids(engine.cases(org="hainan/haikou", include_sub_orgs=False))
+        assert [] == ids(engine.cases(status="completed"))
+        assert [b.id] == ids(engine.cases(limit=1, offset=1))
+
+
+class TestRefusals:
+    def test_wrong_role_is_forbidden_and_writes_nothing(self, engine: Engine):
+        """Forbidden names the roles required; the case and its history are unchanged."""
+        case = engine.start("administrative_approval", data=DATA, actor=CLERK)
+        before = counts(engine)
+        with pytest.raises(Forbidden, match="requires one of the roles: window_clerk") as info:
+            engine.fire(case.id, "accept", actor=APPLICANT)
+        assert ("window_clerk",) == info.value.required_roles
+        assert case == engine.get(case.id)
+        assert before == counts(engine)
+
+    def test_automatic_event_only_for_the_engine(self, engine: Engine):
+        """Nobody fires an automatic event by hand, whatever their roles."""
+        case = engine.start("administrative_approval", data=DATA, actor=CLERK)
+        with pytest.raises(Forbidden, match="automatic"):
+            engine.fire(case.id, "deemed_accepted", actor=CLERK)
+        assert (
+            "accepted" == engine.fire(case.id, "deemed_accepted", actor=Actor.system("timer")).state
+        )
+
+    def test_wrong_state_and_unknown_event(self, engine: Engine):
+        """Events not allowed in the state, or unknown, raise InvalidEvent naming them."""
+        case = engine.start("administrative_approval", data=DATA, actor=CLERK)
+        with pytest.raises(InvalidEvent, match="cannot fire in state 'submitted'"):
+            engine.fire(case.id, "start_review", actor=REVIEWER)
+        with pytest.raises(InvalidEvent, match="did you mean 'accept'"):
+            engine.fire(case.id, "acept", actor=CLERK)
+        assert 1 == engine.get(case.id).version
+
+    def test_bad_data_and_payload(self, engine: Engine):
+        """Start data and merged payloads are validated against the workflow's schema."""
+        with pytest.raises(DataValidationError, match="'matter' is a required property"):
+            engine.start("administrative_approval", data={"applicant": "x"}, actor=CLERK)
+        case = engine.start("administrative_approval", data=DATA, actor=CLERK)
+        with pytest.raises(DataValidationError, match="delivery"):
+            engine.fire(
+                case.id,
+                "request_correction",
+                actor=CLERK,
+                payload={"missing_documents": ["a"], "delivery": "drone"},
+            )
+        with pytest.raises(DataValidationError, match="missing_documents"):
+            engine.fire(case.id, "request_correction", actor=CLERK, payload={})
+        assert (1, 1, 0) == counts(engine)
+
+    def test_unknown_case_and_workflow(self, engine: Engine):
+        """Lookups name what is missing and are LookupErrors."""
+        with pytest.raises(CaseNotFound, match="'nope'"):
+            engine.get("nope")
+        with pytest.raises(LookupError):
+            engine.history("nope")
+        with pytest.raises(WorkflowNotFound, match="'nothing'"):
+            engine.start("nothing", actor=CLERK)
+
+    def test_business_key_unique_per_workflow(self, engine: Engine):
+        """A second case with the same business key is refused and nothing is written."""
+        engine.start("administrative_approval", data=DATA, actor=CLERK, business_key="HK-9")
+        with pytest.raises(DataValidationError, match="business key 'HK-9'"):
+            engine.start("administrative_approval", data=DATA, actor=CLERK, business_key="HK-9")
+        assert (1, 1, 0) == counts(engine)
+
+
+class TestConcurrency:
+    def test_stale_version_conflicts(self, db_url: str, clock: MovableClock):
+        """Two engines acting on the same version: one wins, the other gets ConcurrencyConflict."""
+        a = Engine(db_url, workflows=ROOT / "workflows", clock=clock, auto_upgrade=True)
+        b = Engine(db_url, workflows=ROOT / "workflows", clock=clock)
+        try:
+            case = a.start("administrative_approval", data=DATA, actor=CLERK)
+            a.fire(case.id, "accept", actor=CLERK, expected_version=1)
+            with pytest.raises(ConcurrencyConflict) as info:
+                b.fire(case.id, "refuse", actor=CLERK, expected_version=1)
+            assert (case.id, 1) == (info.value.case_id, info.value.version)
+            assert case.id in str(info.value)
+            assert ["start", "accept"] == [h.event or h.kind for h in b.history(case.id)]
+        finally:
+            a.close()
+            b.close()
+
+    def test_racing_threads_one_wins(self, db_url: str, clock: MovableClock):
+        """Eight threads fire at the same version at once: exactly one transition is recorded."""
+        engines = [
+            Engine(db_url, workflows=ROOT / "workflows", clock=clock, auto_upgrade=True)
+            for _ in range(2)
+        ]
+        try:
+            case = engines[0].start("administrative_approval", data=DATA, actor=CLERK)
+            barrier = threading.Barrier(8)
+            results: list[str] = []
+
+            def worker(i: int) -> None:
+                barrier.wait()
+                try:
+                    engines[i % 2].fire(case.id, "accept", actor=CLERK, expected_version=1)
+                    results.append("ok")
+                except ConcurrencyConflict:
+                    results.append("conflict")
+
+            threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert ["conflict"] * 7 + ["ok"] == sorted(results)
+            assert 2 == len(engines[0].history(case.id))
+            assert 2 == engines[1].get(case.id).version
+        finally:
+            for e in engines:
+                e.close()
+
+
+class TestIdempotency:
+    def test_same_key_one_effect(self, engine: Engine):
+        """Repeating start and fire with the same key returns the first result and writes nothing."""
+        first = engine.start(
+            "administrative_approval", data=DATA, actor=CLERK, idempotency_key="s-1"
+        )
+        again = engine.start(
+            "administrative_approval", data=DATA, actor=CLERK, idempotency_key="s-1"
+        )
+        assert first == again
+        fired = engine.fire(first.id, "accept", actor=CLERK, idempotency_key="f-1")
+        before = counts(engine)
+        repeat = engine.fire(first.id, "accept", actor=CLERK, idempotency_key="f-1")
+        assert fired == repeat
+        assert before == counts(engine)
+        assert (1, 2, 2) == before
+
+
+class TestDefinitionVersions:
+    def test_changed_file_under_registered_version_is_refused(self, db_url: str, tmp_path: Path):
+        """Once stored, a (name, version) cannot change content; a new version can be added."""
+        src = (ROOT / "workflows" / "administrative_approval.yaml").read_text(encoding="utf-8")
+        folder = tmp_path / "wf"
+        folder.mkdir()
+        path = folder / "approval.yaml"
+        path.write_text(src, encoding="utf-8")
+        first = Engine(db_url, workflows=folder, auto_upgrade=True)
+        case = first.start("administrative_approval", data=DATA, actor=CLERK)
+        first.close()
+        path.write_text(src.replace("title: 已受理", "title: 已受理 (changed)"), encoding="utf-8")
+        with pytest.raises(DefinitionError, match="already registered with different content"):
+            Engine(db_url, workflows=folder)
+        path.write_text(
+            src.replace("version: 1", "version: 2").replace("title: 已受理", "title: 受理"),
+            encoding="utf-8",
+        )
+        second = Engine(db_url, workflows=folder)
+        try:
+            assert 2 == second.workflow("administrative_approval").version
+            moved = second.fire(case.id, "accept", actor=CLERK)
+            assert 1 == moved.workflow_version
+            new = second.start("administrative_approval", data=DATA, actor=CLERK)
+            assert 2 == new.workflow_version
+        finally:
+            second.close()
+
+    def test_running_case_keeps_its_version_after_file_removed(self, db_url: str, tmp_path: Path):
+        """A case on version 1 keeps running from the stored definition when only v2 is on disk."""
+        src = (ROOT / "workflows" / "administrative_approval.yaml").read_text(encoding="utf-8")
+        folder = tmp_path / "wf"
+        folder.mkdir()
+        (folder / "a.yaml").write_text(src, encoding="utf-8")
+        with Engine(db_url, workflows=folder, auto_upgrade=True) as first:
+            case = first.start("administrative_approval", data=DATA, actor=CLERK)
+        v2 = src.replace("version: 1", "version: 2").replace(
+            "accept: {from: submitted, to: accepted, roles: [window_clerk]}",
+            "accept: {from: submitted, to: accepted, roles: [reviewer]}",
+        )
+        (folder / "a.yaml").write_text(v2, encoding="utf-8")
+        with Engine(db_url, workflows=folder) as second:
+            assert "accepted" == second.fire(case.id, "accept", actor=CLERK).state
+            fresh = second.start("administrative_approval", data=DATA, actor=CLERK)
+            with pytest.raises(Forbidden):
+                second.fire(fresh.id, "accept", actor=CLERK)

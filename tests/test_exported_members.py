@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import caseflow
+
+
+class TestPublicAPI:
+    def test_all_is_sorted_and_complete(self):
+        """__all__ is sorted and every name in it is importable from caseflow."""
+        assert sorted(caseflow.__all__) == caseflow.__all__
+        for name in caseflow.__all__:
+            assert getattr(caseflow, name) is not None
+
+    def test_no_accidental_exports(self):
+        """Public names not in __all__ are modules only (subpackages), never stray objects."""
+        import types
+
+        public = {n for n in dir(caseflow) if not n.startswith("_")}
+        extra = {
+            n
+            for n in public - set(caseflow.__all__)
+            if not isinstance(getattr(caseflow, n), types.ModuleType)
+        }
+        assert set() == extra
+
+    def test_errors_share_one_base(self):
+        """Every exported exception is a CaseflowError; lookups are also LookupErrors."""
+        for name in caseflow.__all__:
+            obj = getattr(caseflow, name)
+            if isinstance(obj, type) and issubclass(obj, Exception):
+                assert issubclass(obj, caseflow.CaseflowError)
+        assert issubclass(caseflow.CaseNotFound, LookupError)
+        assert issubclass(caseflow.WorkflowNotFound, LookupError)
