@@ -58,6 +58,7 @@ class Case:
     created_at: dt.datetime
     updated_at: dt.datetime
     business_key: str | None = None
+    escalation_level: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from caseflow import machine
 from caseflow.cases import Actor, Case, HistoryEntry
+from caseflow.clockapi import ClockAPI
 from caseflow.clocks.time import Clock, SystemClock
+from caseflow.clockwork import Calendars, apply_clocks
+from caseflow.notify import LoggingNotifier
 from caseflow.definitions.loader import load_text
 from caseflow.definitions.registry import Registry, shipped_workflows_dir
 from caseflow.errors import (
@@ -29,19 +32,21 @@ from caseflow.errors import (
     WorkflowNotFound,
 )
 from caseflow.migrate import ensure_current
-from caseflow.store import repo
+from caseflow.store import clockrepo, repo
 from caseflow.store.db import DEFAULT_URL, READ_ONLY, connect
 
 if TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import Iterator, Mapping, Sequence
 
+    from caseflow.abc import Calendar, Notifier
     from sqlalchemy.engine import Connection
     from sqlalchemy.engine import Engine as SAEngine
 
     from caseflow.definitions.model import WorkflowDef
 
 
-class Engine:
+class Engine(ClockAPI):
     """
     Runs cases of declarative workflows on SQLite or PostgreSQL.
 
@@ -64,9 +69,14 @@ class Engine:
         clock: Clock | None = None,
         logger: Any = None,
         auto_upgrade: bool | None = None,
+        calendar: str | Calendar | None = None,
+        calendar_overlays: Sequence[str | Path] = (),
+        notifier: Notifier | None = None,
         **engine_options: Any,
     ) -> None:
         self.clock: Clock = clock or SystemClock()
+        self.calendars = Calendars(calendar, calendar_overlays)
+        self.notifier: Notifier = notifier or LoggingNotifier()
         self.log = logger if logger is not None else structlog.get_logger("caseflow")
         if isinstance(workflows, Registry):
             self.registry = workflows
@@ -83,6 +93,7 @@ class Engine:
             ensure_current(self.db, auto_upgrade=auto_upgrade)
             self._compiled: dict[tuple[str, int], machine.CompiledWorkflow] = {}
             self._sync_definitions()
+            self.reload_calendars()
         except BaseException:
             self.db.dispose()
             raise
@@ -132,6 +143,14 @@ class Engine:
                         f"(from {stored[2]}); running cases stay on the registered version, so "
                         "give the changed file a new 'version:'"
                     )
+
+    def reload_calendars(self) -> None:
+        """Re-read the calendar overlays stored with ``caseflow calendar load``."""
+        with self._read() as conn:
+            self.calendars.set_db_overlays(clockrepo.load_overlays(conn))
+        for definition in self.registry:
+            if definition.clocks:
+                self.calendars.for_workflow(definition)  # fail now, not at the first timer
 
     def compiled(self, name: str, version: int | None = None) -> machine.CompiledWorkflow:
         """The compiled workflow; old versions are loaded from the database on demand."""
@@ -212,7 +231,19 @@ class Engine:
                     if done is not None:
                         return repo.case_from_json(done)
                 repo.insert_case(conn, case)
-                repo.insert_history(conn, [entry])
+                entries = [entry]
+                if definition.clocks:
+                    entries += apply_clocks(
+                        conn,
+                        definition,
+                        self.calendars.for_workflow(definition),
+                        case,
+                        event=None,
+                        entered=case.state,
+                        actor=actor,
+                        now=now,
+                    )
+                repo.insert_history(conn, entries)
                 if idempotency_key is not None:
                     repo.save_idempotent(conn, idempotency_key, case, "start", now)
         except IntegrityError as exc:
@@ -273,15 +304,9 @@ class Engine:
                     raise CaseNotFound(case_id)
                 if expected_version is not None and case.version != expected_version:
                     raise ConcurrencyConflict(case_id, expected_version)
-                compiled = self.compiled(case.workflow, case.workflow_version)
-                outcome = machine.apply(
-                    compiled, case, event, actor=actor, payload=payload, now=now, comment=comment
-                )
-                if not repo.update_case(conn, case.version, outcome.case):
-                    raise ConcurrencyConflict(case_id, case.version)
-                repo.insert_history(conn, outcome.history)
+                new = self._transition(conn, case, event, actor, payload, now, comment)
                 if idempotency_key is not None:
-                    repo.save_idempotent(conn, idempotency_key, outcome.case, "fire", now)
+                    repo.save_idempotent(conn, idempotency_key, new, "fire", now)
         except IntegrityError as exc:
             if idempotency_key is not None:
                 with self._read() as conn:
@@ -289,7 +314,6 @@ class Engine:
                 if done is not None:
                     return repo.case_from_json(done)
             raise ConcurrencyConflict(case_id, expected_version or -1) from exc
-        new = outcome.case
         self.log.info(
             "transition",
             case_id=new.id,
@@ -301,6 +325,39 @@ class Engine:
             actor=actor.id,
         )
         return new
+
+    def _transition(
+        self,
+        conn: Connection,
+        case: Case,
+        event: str,
+        actor: Actor,
+        payload: Mapping[str, Any] | None,
+        now: dt.datetime,
+        comment: str | None,
+    ) -> Case:
+        """Apply, run the clocks, write case and history: inside the caller's transaction."""
+        compiled = self.compiled(case.workflow, case.workflow_version)
+        outcome = machine.apply(
+            compiled, case, event, actor=actor, payload=payload, now=now, comment=comment
+        )
+        if not repo.update_case(conn, case.version, outcome.case):
+            raise ConcurrencyConflict(case.id, case.version)
+        entries = list(outcome.history)
+        definition = compiled.definition
+        if definition.clocks:
+            entries += apply_clocks(
+                conn,
+                definition,
+                self.calendars.for_workflow(definition),
+                outcome.case,
+                event=event,
+                entered=outcome.entered,
+                actor=actor,
+                now=now,
+            )
+        repo.insert_history(conn, entries)
+        return outcome.case
 
     def get(self, case_id: str) -> Case:
         """The case as stored. Raises :class:`CaseNotFound`."""

@@ -96,3 +96,41 @@ def engine(db_url: str, clock: MovableClock) -> Iterator[Engine]:
     eng = Engine(db_url, workflows=WORKFLOWS, clock=clock, auto_upgrade=True)
     yield eng
     eng.close()
+
+
+class RecordingNotifier:
+    """Records notifications; fails the first ``fail`` calls (a flaky SMS gateway)."""
+
+    def __init__(self, fail: int = 0) -> None:
+        self.sent: list[dict[str, object]] = []
+        self.fail = fail
+        self.calls = 0
+
+    def notify(self, *, case_id: str, roles: tuple[str, ...], org: str, message: str) -> None:
+        self.calls += 1
+        if self.calls <= self.fail:
+            raise ConnectionError("gateway down")
+        self.sent.append({"case_id": case_id, "roles": roles, "org": org, "message": message})
+
+
+@pytest.fixture
+def notifier() -> RecordingNotifier:
+    return RecordingNotifier()
+
+
+@pytest.fixture
+def make_engine(db_url: str, clock: MovableClock, notifier: RecordingNotifier) -> Iterator[object]:
+    """Build engines on this test's database (closed at the end)."""
+    made: list[Engine] = []
+
+    def make(**options: object) -> Engine:
+        options.setdefault("workflows", WORKFLOWS)
+        options.setdefault("clock", clock)
+        options.setdefault("notifier", notifier)
+        eng = Engine(db_url, auto_upgrade=True, **options)  # type: ignore[arg-type]
+        made.append(eng)
+        return eng
+
+    yield make
+    for eng in made:
+        eng.close()

@@ -42,12 +42,14 @@ def cli(verbose: bool) -> None:
 
 
 def _register() -> None:
-    from caseflow.cli import cases, db, demo, workflows
+    from caseflow.cli import cases, db, demo, timers, workflows
 
     cli.add_command(demo.demo)
     cli.add_command(workflows.workflows_group)
     cli.add_command(db.db_group)
     cli.add_command(cases.cases_group)
+    cli.add_command(timers.timers_group)
+    cli.add_command(timers.worker)
     try:
         from caseflow.cli.calendar import calendar_group
     except ImportError:  # pragma: no cover - only while the module is being written

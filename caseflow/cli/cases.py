@@ -9,7 +9,7 @@ from rich.table import Table
 
 from caseflow.cli.common import db_option, local_time, open_engine, workflows_option
 from caseflow.cli.render import console as make_console
-from caseflow.cli.render import timeline
+from caseflow.cli.render import clocks_table, timeline
 from caseflow.store.repo import case_to_json
 
 
@@ -26,6 +26,9 @@ def cases_group() -> None:
 @click.option("--status", type=click.Choice(["active", "suspended", "completed", "cancelled"]))
 @click.option("--org", help="Org unit path; sub-units included unless --exact-org.")
 @click.option("--exact-org", is_flag=True)
+@click.option(
+    "--overdue", is_flag=True, help="Only cases with a breached clock, most overdue first."
+)
 @click.option("--limit", default=50, show_default=True)
 @click.option("--offset", default=0)
 @click.option("--json", "as_json", is_flag=True)
@@ -37,21 +40,25 @@ def list_cases(
     status: str | None,
     org: str | None,
     exact_org: bool,
+    overdue: bool,
     limit: int,
     offset: int,
     as_json: bool,
 ) -> None:
-    """List cases, oldest first."""
+    """List cases, oldest first (most overdue first with --overdue)."""
     with open_engine(db, workflows) as engine:
-        found = engine.cases(
-            workflow=workflow,
-            state=state,
-            status=status,
-            org=org,
-            include_sub_orgs=not exact_org,
-            limit=limit,
-            offset=offset,
-        )
+        if overdue:
+            found = [c for c, _ in engine.overdue(limit=limit, offset=offset)]
+        else:
+            found = engine.cases(
+                workflow=workflow,
+                state=state,
+                status=status,
+                org=org,
+                include_sub_orgs=not exact_org,
+                limit=limit,
+                offset=offset,
+            )
     if as_json:
         click.echo(json.dumps([case_to_json(c) for c in found], ensure_ascii=False, indent=2))
         return
@@ -80,9 +87,23 @@ def show(db: str, workflows: tuple[str, ...], case_id: str, as_json: bool) -> No
     with open_engine(db, workflows) as engine:
         case = engine.get(case_id)
         history = engine.history(case_id)
+        clocks = engine.clocks(case_id)
         definition = engine.workflow(case.workflow, case.workflow_version)
     if as_json:
         out = case_to_json(case)
+        out["clocks"] = [
+            {
+                "name": c.name,
+                "status": c.status,
+                "last_day": c.last_day.isoformat() if c.last_day else None,
+                "due_at": c.due_at.isoformat() if c.due_at else None,
+                "provisional": c.provisional,
+                "days_left": c.days_left,
+                "extensions": c.extensions,
+                "escalation_step": c.escalation_step,
+            }
+            for c in clocks
+        ]
         out["history"] = [
             {
                 "seq": h.seq,
@@ -107,4 +128,6 @@ def show(db: str, workflows: tuple[str, ...], case_id: str, as_json: bool) -> No
         f"version {case.version}"
     )
     console.print_json(json.dumps(case.data, ensure_ascii=False))
+    if clocks:
+        console.print(clocks_table(clocks, definition.timezone))
     console.print(timeline(history, definition))

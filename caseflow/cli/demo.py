@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from caseflow.cases import Actor
+from caseflow.cli.render import clocks_table, timeline
 from caseflow.cli.render import console as make_console
-from caseflow.cli.render import timeline
 from caseflow.testing import MovableClock
 
 APPLICANT = Actor("zhang.san", {"applicant"}, "hainan/lingshui/yingzhou")
@@ -41,13 +41,15 @@ STEPS: list[tuple[str, Actor, str, dict[str, object]]] = [
     help="SQLite file for the demo (created in the current directory).",
 )
 def demo(db: str) -> None:
-    """Run an approval case end to end and print its timeline."""
-    from caseflow.engine import Engine
+    """Run approval cases end to end, with their legal clocks, and print their timelines."""
+    from caseflow.engine import Engine  # noqa: PLC0415
 
     console = make_console()
     clock = MovableClock("2026-09-21T09:12")
     path = Path(db).resolve()
     with Engine(f"sqlite:///{path}", clock=clock) as engine:
+        definition = engine.workflow("administrative_approval")
+        console.rule("[bold]Case 1: 食品经营许可证 for 张三, delivered by post")
         case = engine.start(
             "administrative_approval",
             data={
@@ -59,13 +61,35 @@ def demo(db: str) -> None:
             },
             actor=CLERK,
         )
-        console.print(f"[bold]Case {case.id}[/] started: 食品经营许可证 for 张三, delivery by post")
         for when, actor, event, payload in STEPS:
             clock.set(when)
             case = engine.fire(case.id, event, actor=actor, payload=payload)
-        definition = engine.workflow(case.workflow, case.workflow_version)
+        console.print(clocks_table(engine.clocks(case.id), definition.timezone))
         console.print(timeline(engine.history(case.id), definition))
         console.print(
-            f"Final state: [bold green]{case.state}[/] ({case.status}), version {case.version}"
+            f"Case {case.id}: [bold green]{case.state}[/] ({case.status}); the expert "
+            "review (Sep 24 - Oct 9) did not count against the 20-workday decision limit."
         )
+
+        console.rule("[bold]Case 2: nobody answers an application (行政许可法 art. 32)")
+        clock.set("2026-09-25T10:00")
+        late = engine.start(
+            "administrative_approval",
+            data={"applicant": "李四", "matter": "户外广告设置许可", "delivery": "window"},
+            actor=CLERK,
+        )
+        window = next(c for c in engine.clocks(late.id) if c.name == "correction_window")
+        console.print(
+            f"Submitted Fri 2026-09-25 (Mid-Autumn Festival). 5 workdays skip the holiday, the "
+            f"weekend and National Day (Oct 1-7): the window ends at 24:00 of {window.last_day}."
+        )
+        clock.set("2026-10-10T00:00")
+        report = engine.fire_due()
+        late = engine.get(late.id)
+        console.print(
+            f"Test clock moved to 2026-10-10 00:00; one sweep fired {report.total} "
+            f"timer(s): the case is now [bold]{late.state}[/] (deemed accepted)."
+        )
+        console.print(clocks_table(engine.clocks(late.id), definition.timezone))
+        console.print(timeline(engine.history(late.id), definition))
         console.print(f"Database: {path}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
@@ -12,6 +12,7 @@ from caseflow.cli.common import local_time
 
 if TYPE_CHECKING:
     from caseflow.cases import HistoryEntry
+    from caseflow.clockapi import ClockView
     from caseflow.definitions.model import WorkflowDef
 
 
@@ -32,12 +33,30 @@ def timeline(entries: list[HistoryEntry], definition: WorkflowDef | None = None)
     table.add_column("details", overflow="fold")
     for e in entries:
         who = f"{e.actor_id} ({', '.join(e.actor_roles)})" if e.actor_roles else e.actor_id
-        state = f"→ {_state(definition, e.to_state)}" if e.to_state != e.from_state else ""
-        table.add_row(local_time(e.at, tz), who, e.event or e.kind, state, _details(e.details))
+        if e.kind == "clock":
+            what, state, details = _clock_row(e.details)
+        else:
+            what = e.event or e.kind
+            state = f"→ {_state(definition, e.to_state)}" if e.to_state != e.from_state else ""
+            details = _details(e.details)
+        table.add_row(local_time(e.at, tz), who, what, state, details)
     return table
 
 
-def _details(details: dict[str, object]) -> str:
+def _clock_row(details: dict[str, Any]) -> tuple[str, str, str]:
+    what = f"clock {details.get('clock', '')} {details.get('action', '')}".strip()
+    parts = []
+    if details.get("last_day"):
+        parts.append(f"last day {details['last_day']}")
+    for key in ("reason", "from_org", "to_org", "level", "event", "error", "note"):
+        if details.get(key) is not None:
+            parts.append(f"{key.replace('_', ' ')}: {details[key]}")
+    if details.get("provisional"):
+        parts.append("PROVISIONAL")
+    return f"[magenta]{what}[/]", "", "; ".join(parts)
+
+
+def _details(details: dict[str, Any]) -> str:
     flat: dict[str, object] = {}
     for key, value in details.items():
         if key == "data":
@@ -49,6 +68,33 @@ def _details(details: dict[str, object]) -> str:
     return "; ".join(
         f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in flat.items()
     )
+
+
+_STATUS_STYLE = {
+    "running": "green",
+    "warned": "yellow",
+    "breached": "bold red",
+    "paused": "blue",
+    "stopped": "dim",
+}
+
+
+def clocks_table(views: list[ClockView], tz: str) -> Table:
+    table = Table(title="Clocks")
+    for column in ("clock", "status", "last day", f"due ({tz})", "days left", "ext.", "escalation"):
+        table.add_column(column)
+    for v in views:
+        style = _STATUS_STYLE.get(v.status, "")
+        table.add_row(
+            v.name,
+            f"[{style}]{v.status}[/]" + (" [yellow](provisional)[/]" if v.provisional else ""),
+            v.last_day.isoformat() if v.last_day else "-",
+            local_time(v.due_at, tz) if v.due_at else "-",
+            "" if v.days_left is None else str(v.days_left),
+            str(v.extensions),
+            str(v.escalation_step),
+        )
+    return table
 
 
 def console() -> Console:

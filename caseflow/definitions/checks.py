@@ -171,6 +171,8 @@ def _clock(reporter: Reporter, refs: _Refs, name: str, ck: raw.RawClock) -> Cloc
     if breach.fire is not None:
         refs.events_(breach.fire, (*path, "on_breach", "fire"))
     refs.roles_(breach.notify, (*path, "on_breach", "notify"))
+    if ck.warn_notify is not None:
+        refs.roles_(ck.warn_notify, (*path, "warn_notify"))
     warn = (
         None
         if ck.warn_before is None
@@ -214,6 +216,7 @@ def _clock(reporter: Reporter, refs: _Refs, name: str, ck: raw.RawClock) -> Cloc
         on_breach_notify=tuple(breach.notify),
         extension=extension,
         warn_before=warn,
+        warn_notify=None if ck.warn_notify is None else tuple(ck.warn_notify),
         escalate=tuple(steps),
     )
 

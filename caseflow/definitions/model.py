@@ -103,6 +103,8 @@ class ClockDef(BaseModel):
     on_breach_notify: tuple[str, ...] = ()
     extension: Extension | None = None
     warn_before: Duration | None = None
+    #: Roles told of the yellow warning; None: whoever can move the case on from its state.
+    warn_notify: tuple[str, ...] | None = None
     escalate: tuple[EscalationStep, ...] = ()
 
 

@@ -95,6 +95,7 @@ class RawClock(BaseModel):
     on_breach: RawBreach | None = None
     extension: RawExtension | None = None
     warn_before: str | None = None
+    warn_notify: list[str] | None = None
     escalate: list[RawEscalation] = Field(default_factory=list)
 
 

@@ -37,6 +37,7 @@ _CASE_COLUMNS = (
     cases.c.created_at,
     cases.c.updated_at,
     cases.c.business_key,
+    cases.c.escalation_level,
 )
 
 
@@ -64,6 +65,7 @@ def insert_case(conn: Connection, case: Case) -> None:
             "row_version": case.version,
             "created_at": case.created_at,
             "updated_at": case.updated_at,
+            "escalation_level": case.escalation_level,
         },
     )
 
@@ -80,6 +82,7 @@ def update_case(conn: Connection, expected_version: int, case: Case) -> bool:
             org=case.org,
             row_version=case.version,
             updated_at=case.updated_at,
+            escalation_level=case.escalation_level,
         )
     )
     return result.rowcount == 1
@@ -195,6 +198,7 @@ def case_to_json(case: Case) -> dict[str, Any]:
         "created_at": case.created_at.isoformat(),
         "updated_at": case.updated_at.isoformat(),
         "business_key": case.business_key,
+        "escalation_level": case.escalation_level,
     }
 
 
@@ -213,6 +217,7 @@ def case_from_json(data: dict[str, Any]) -> Case:
         created_at=dt.datetime.fromisoformat(data["created_at"]),
         updated_at=dt.datetime.fromisoformat(data["updated_at"]),
         business_key=data["business_key"],
+        escalation_level=data.get("escalation_level", 0),
     )
 
 
@@ -247,3 +252,10 @@ def stored_versions(conn: Connection) -> list[tuple[str, int, str]]:
         )
     )
     return [(r[0], r[1], r[2]) for r in rows]
+
+
+def load_cases(conn: Connection, case_ids: Sequence[str]) -> dict[str, Case]:
+    if not case_ids:
+        return {}
+    rows = conn.execute(select(*_CASE_COLUMNS).where(cases.c.id.in_(sorted(set(case_ids)))))
+    return {r[0]: case_from_row(r) for r in rows}

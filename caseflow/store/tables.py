@@ -87,6 +87,7 @@ cases = Table(
     Column("row_version", Integer, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("escalation_level", Integer, nullable=False, server_default="0"),
     UniqueConstraint("workflow", "business_key"),
     Index(None, "workflow", "state"),
     Index(None, "org"),
@@ -130,8 +131,39 @@ timers = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("fired_at", UTCDateTime, nullable=True),
     Column("provisional", Boolean, nullable=False, default=False),
+    Column("payload", Json, nullable=True),
     Index(None, "status", "due_at"),
     Index(None, "case_id"),
+)
+
+clocks = Table(
+    "cf_clocks",
+    metadata,
+    Column("case_id", Id, ForeignKey("cf_cases.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(100), primary_key=True),
+    Column("phase", String(20), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("pauses", Json, nullable=False),
+    Column("extensions", Integer, nullable=False),
+    Column("due_at", UTCDateTime, nullable=True),
+    Column("last_day", String(10), nullable=True),
+    Column("provisional", Boolean, nullable=False),
+    Column("warn_at", UTCDateTime, nullable=True),
+    Column("warned_at", UTCDateTime, nullable=True),
+    Column("breached_at", UTCDateTime, nullable=True),
+    Column("escalation_step", Integer, nullable=False),
+    Column("stopped_at", UTCDateTime, nullable=True),
+    Index(None, "phase", "due_at"),
+)
+
+calendar_overlays = Table(
+    "cf_calendar_overlays",
+    metadata,
+    Column("year", Integer, primary_key=True),
+    Column("holidays", Json, nullable=False),
+    Column("workdays", Json, nullable=False),
+    Column("source", String(500), nullable=False),
+    Column("loaded_at", UTCDateTime, nullable=False),
 )
 
 idempotency = Table(

@@ -1,0 +1,1102 @@
+#!/usr/bin/env python
+"""
+caseflow engine overhead benchmark: caseflow vs. a plain SQLAlchemy Core "floor".
+
+Run by hand (this is not a test)::
+
+    .venv/bin/python bench/bench_engine.py                      # SQLite and PostgreSQL
+    .venv/bin/python bench/bench_engine.py --db sqlite --steps 8000
+    .venv/bin/python bench/bench_engine.py --db postgres --no-profile
+
+What is measured, per database:
+
+* **caseflow**: the ``administrative_approval`` case: ``engine.start(...)`` then the
+  events ``accept``, ``start_review`` and ``decide`` (payload ``{"decision": "approve"}``),
+  each a separate engine call (its own transaction; the case is reloaded from the
+  database each time), by actors holding the right roles. structlog is configured
+  *before* the engine is created so that log calls are filtered at WARNING.
+* **floor**: the same logical writes with plain SQLAlchemy Core, through
+  ``caseflow.store.db.connect`` (so SQLite gets the same pragmas and ``BEGIN IMMEDIATE``),
+  into copies of caseflow's ``cf_cases``/``cf_history`` tables (same columns, types,
+  indexes, unique constraint and foreign key) named ``bench_cases``/``bench_history``:
+  start = insert case row + insert history row + commit; each event = one transaction
+  that selects the case row by id, updates it with ``WHERE id=? AND row_version=?``,
+  inserts one history row and commits. The floor's statements are built once (that is
+  what a minimal hand-written implementation would do).
+
+The two are interleaved: after a warm-up, ``--rounds`` rounds each run a block of cases
+with caseflow and a block with the floor, alternating which goes first (ABBA...), so
+drift and noise hit both. Every step is timed on its own; we report, per database,
+steps/s (total steps / total timed time), the median µs of each step kind, "median
+µs/step" (the mean of the four per-kind medians, i.e. a median case / 4) and the ratio
+time-per-step(caseflow) / time-per-step(floor), both from the medians and from the
+throughput, plus the spread of the per-round throughput ratio.
+
+SQLite: one database file per side in a fresh temporary directory (WAL and
+``synchronous=NORMAL`` come from ``caseflow.store.db.connect``), removed afterwards.
+PostgreSQL: a fresh schema per run (``CREATE SCHEMA`` / ``DROP SCHEMA ... CASCADE``),
+reached with ``options=-csearch_path=<schema>``; caseflow migrates it (auto_upgrade=True).
+
+Afterwards (unless ``--no-profile``) caseflow's and the floor's steps on SQLite are run
+under cProfile, and the difference is broken down by package and by function, in
+µs/step (cProfile inflates pure-Python code, so read these as proportions); then the
+pure-Python pieces of caseflow's step are timed in isolation with ``timeit`` (no profiler
+overhead). ``--pyinstrument`` additionally prints a pyinstrument tree if it is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import dataclasses
+import itertools
+import datetime as dt
+import gc
+import importlib.metadata
+import logging
+import os
+import platform
+import pstats
+import secrets
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import timeit
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import structlog
+
+# Log calls must be filtered at WARNING *before* the engine is created (its default logger
+# is a lazy structlog proxy that picks up the configuration when it is first used).
+structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+
+from sqlalchemy import (  # noqa: E402
+    Column,
+    ForeignKey,
+    Index,
+    MetaData,
+    Table,
+    UniqueConstraint,
+    bindparam,
+    create_engine,
+    insert,
+    select,
+    text,
+    update,
+)
+
+from caseflow.cases import Actor  # noqa: E402
+from caseflow.definitions.registry import Registry, shipped_workflows_dir  # noqa: E402
+from caseflow.engine import Engine  # noqa: E402
+from caseflow.store import tables as cf_tables  # noqa: E402
+from caseflow.store.db import connect  # noqa: E402
+
+WORKFLOW = "administrative_approval"
+PG_BASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+KINDS = ("start", "accept", "start_review", "decide")
+ORG = "hainan/lingshui/yingzhou"
+START_DATA = {
+    "applicant": "李明",
+    "matter": "食品经营许可证核发",
+    "category": "food_business",
+    "delivery": "window",
+}
+APPLICANT = Actor("applicant-1", {"applicant"}, ORG)
+CLERK = Actor("clerk-7", {"window_clerk"}, ORG)
+REVIEWER = Actor("reviewer-3", {"reviewer"}, ORG)
+HEAD = Actor("head-1", {"agency_head"}, ORG)
+EVENTS: tuple[tuple[str, Actor, dict[str, Any] | None], ...] = (
+    ("accept", CLERK, None),
+    ("start_review", REVIEWER, None),
+    ("decide", HEAD, {"decision": "approve"}),
+)
+
+
+# --------------------------------------------------------------------------------------
+# the floor: the same logical writes, plain SQLAlchemy Core
+# --------------------------------------------------------------------------------------
+
+
+def _clone_table(src: Table, md: MetaData, name: str, renames: dict[str, str]) -> Table:
+    """A copy of ``src`` under another name: columns, types, PK, FKs, uniques, indexes."""
+    columns = []
+    for c in src.columns:
+        fks = []
+        for fk in c.foreign_keys:
+            table, col = fk.target_fullname.rsplit(".", 1)
+            fks.append(ForeignKey(f"{renames.get(table, table)}.{col}", ondelete=fk.ondelete))
+        columns.append(
+            Column(
+                c.name,
+                c.type,
+                *fks,
+                primary_key=c.primary_key,
+                nullable=c.nullable,
+                autoincrement=c.autoincrement,
+                server_default=c.server_default.arg if c.server_default is not None else None,
+                default=c.default.arg if c.default is not None else None,
+            )
+        )
+    extras: list[Any] = [
+        UniqueConstraint(*[c.name for c in uc.columns])
+        for uc in src.constraints
+        if isinstance(uc, UniqueConstraint)
+    ]
+    extras += [Index(None, *[c.name for c in ix.columns], unique=ix.unique) for ix in src.indexes]
+    return Table(name, md, *columns, *extras)
+
+
+FLOOR_MD = MetaData(naming_convention=dict(cf_tables.metadata.naming_convention))
+_RENAMES = {cf_tables.cases.name: "bench_cases", cf_tables.history.name: "bench_history"}
+B_CASES = _clone_table(cf_tables.cases, FLOOR_MD, "bench_cases", _RENAMES)
+B_HISTORY = _clone_table(cf_tables.history, FLOOR_MD, "bench_history", _RENAMES)
+_CASE_COLS = [
+    "id",
+    "workflow",
+    "workflow_version",
+    "state",
+    "status",
+    "data",
+    "org",
+    "row_version",
+    "created_at",
+    "updated_at",
+    "business_key",
+    "escalation_level",
+]
+_SELECT_CASE = select(*[B_CASES.c[n] for n in _CASE_COLS]).where(B_CASES.c.id == bindparam("p_id"))
+# no .values(): the SET clause comes from the parameter keys at execution time
+_UPDATE_CASE = update(B_CASES).where(
+    B_CASES.c.id == bindparam("p_id"), B_CASES.c.row_version == bindparam("p_rv")
+)
+_INSERT_CASE = insert(B_CASES)
+_INSERT_HISTORY = insert(B_HISTORY)
+# the transitions the benchmark fires; "decide" is guarded on the payload
+_TARGETS = {("submitted", "accept"): "accepted", ("accepted", "start_review"): "under_review"}
+
+
+class Floor:
+    """The minimum: the same rows written in the same transactions, nothing else."""
+
+    def __init__(self, url: str) -> None:
+        self.db = connect(url)
+        FLOOR_MD.create_all(self.db)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    def start(self, data: dict[str, Any], actor: Actor) -> str:
+        now = dt.datetime.now(dt.UTC)
+        case_id = f"{time.time_ns() // 1000:013x}{secrets.token_hex(8)}"
+        with self.db.begin() as conn:
+            conn.execute(
+                _INSERT_CASE,
+                {
+                    "id": case_id,
+                    "workflow": WORKFLOW,
+                    "workflow_version": 1,
+                    "state": "submitted",
+                    "status": "active",
+                    "data": data,
+                    "org": actor.org,
+                    "business_key": None,
+                    "row_version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                    "escalation_level": 0,
+                },
+            )
+            conn.execute(
+                _INSERT_HISTORY,
+                {
+                    "case_id": case_id,
+                    "seq": 1,
+                    "at": now,
+                    "kind": "start",
+                    "event": None,
+                    "from_state": None,
+                    "to_state": "submitted",
+                    "actor_id": actor.id,
+                    "actor_roles": sorted(actor.roles),
+                    "actor_org": actor.org,
+                    "details": {"data": data},
+                },
+            )
+        return case_id
+
+    def fire(self, case_id: str, event: str, actor: Actor, payload: dict[str, Any] | None) -> str:
+        now = dt.datetime.now(dt.UTC)
+        with self.db.begin() as conn:
+            row = conn.execute(_SELECT_CASE, {"p_id": case_id}).first()
+            if row is None:
+                raise LookupError(case_id)
+            state, status, data, org, version = row[3], row[4], row[5], row[6], row[7]
+            if event == "decide":
+                target = (
+                    "approved" if payload and payload.get("decision") == "approve" else "rejected"
+                )
+            else:
+                target = _TARGETS[(state, event)]
+            if payload:
+                data = {**data, **payload}
+            result = conn.execute(
+                _UPDATE_CASE,
+                {
+                    "p_id": case_id,
+                    "p_rv": version,
+                    "state": target,
+                    "status": status,
+                    "data": data,
+                    "org": org,
+                    "row_version": version + 1,
+                    "updated_at": now,
+                    "escalation_level": row[11],
+                },
+            )
+            if result.rowcount != 1:
+                raise RuntimeError(f"row version conflict on {case_id}")
+            conn.execute(
+                _INSERT_HISTORY,
+                {
+                    "case_id": case_id,
+                    "seq": version + 1,
+                    "at": now,
+                    "kind": "transition",
+                    "event": event,
+                    "from_state": state,
+                    "to_state": target,
+                    "actor_id": actor.id,
+                    "actor_roles": sorted(actor.roles),
+                    "actor_org": actor.org,
+                    "details": {"payload": payload} if payload else {},
+                },
+            )
+        return target
+
+
+# --------------------------------------------------------------------------------------
+# the two sides behind one interface
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Side:
+    name: str
+    start: Callable[[], str]
+    fire: Callable[[str, str, Actor, dict[str, Any] | None], Any]
+    close: Callable[[], None]
+    samples: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    round_ns: list[int] = field(default_factory=list)
+    round_steps: list[int] = field(default_factory=list)
+
+
+def caseflow_side(engine: Engine) -> Side:
+    def start() -> str:
+        return engine.start(WORKFLOW, data=START_DATA, actor=APPLICANT).id
+
+    def fire(case_id: str, event: str, actor: Actor, payload: dict[str, Any] | None) -> Any:
+        return engine.fire(case_id, event, actor=actor, payload=payload)
+
+    return Side("caseflow", start, fire, engine.close)
+
+
+def floor_side(floor: Floor) -> Side:
+    return Side("floor", lambda: floor.start(START_DATA, APPLICANT), floor.fire, floor.close)
+
+
+def run_cases(side: Side, n_cases: int, *, record: bool) -> int:
+    """Run ``n_cases`` full cases; returns the total ns spent inside the steps."""
+    clock = time.perf_counter_ns
+    start, fire = side.start, side.fire
+    samples = side.samples
+    s_start, s_ev = samples["start"], [samples[e[0]] for e in EVENTS]
+    total = 0
+    for _ in range(n_cases):
+        t0 = clock()
+        case_id = start()
+        t1 = clock()
+        if record:
+            s_start.append(t1 - t0)
+        total += t1 - t0
+        for (event, actor, payload), bucket in zip(EVENTS, s_ev, strict=True):
+            t0 = clock()
+            fire(case_id, event, actor, payload)
+            t1 = clock()
+            if record:
+                bucket.append(t1 - t0)
+            total += t1 - t0
+    return total
+
+
+def measure(a: Side, b: Side, *, cases: int, rounds: int, warmup: int) -> None:
+    for side in (a, b):
+        run_cases(side, warmup, record=False)
+    per_round = max(1, cases // rounds)
+    for r in range(rounds):
+        order = (a, b) if r % 2 == 0 else (b, a)
+        for side in order:
+            gc.collect()  # do not let one side's garbage be collected in the other's time
+            ns = run_cases(side, per_round, record=True)
+            side.round_ns.append(ns)
+            side.round_steps.append(per_round * 4)
+
+
+@dataclass
+class Result:
+    db: str
+    variant: str
+    sides: dict[str, Side]
+
+    def stats(self, name: str) -> dict[str, float]:
+        side = self.sides[name]
+        med = {k: statistics.median(side.samples[k]) / 1000 for k in KINDS}
+        p90 = {k: _quantile(side.samples[k], 0.9) / 1000 for k in KINDS}
+        steps = sum(side.round_steps)
+        total_s = sum(side.round_ns) / 1e9
+        return {
+            "steps": steps,
+            "steps_per_s": steps / total_s,
+            "mean_us": total_s * 1e6 / steps,
+            "median_us": sum(med.values()) / len(KINDS),
+            **{f"med_{k}": v for k, v in med.items()},
+            **{f"p90_{k}": v for k, v in p90.items()},
+        }
+
+    def ratios(self) -> dict[str, float]:
+        cf, fl = self.stats("caseflow"), self.stats("floor")
+        per_round = [
+            (c / cs) / (f / fs)
+            for c, cs, f, fs in zip(
+                self.sides["caseflow"].round_ns,
+                self.sides["caseflow"].round_steps,
+                self.sides["floor"].round_ns,
+                self.sides["floor"].round_steps,
+                strict=True,
+            )
+        ]
+        out = {
+            "median": cf["median_us"] / fl["median_us"],
+            "throughput": cf["mean_us"] / fl["mean_us"],
+            "round_min": min(per_round),
+            "round_med": statistics.median(per_round),
+            "round_max": max(per_round),
+        }
+        for k in KINDS:
+            out[k] = cf[f"med_{k}"] / fl[f"med_{k}"]
+        return out
+
+
+def _quantile(values: list[int], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+# --------------------------------------------------------------------------------------
+# databases
+# --------------------------------------------------------------------------------------
+
+
+def check_correctness(engine: Engine, floor: Floor, *, exact: bool) -> None:
+    """Both sides must have done the real work: final states and history rows."""
+    with engine.db.connect() as conn:
+        cf_hist = conn.execute(text("SELECT count(*) FROM cf_history")).scalar_one()
+        cf_cases = conn.execute(text("SELECT count(*) FROM cf_cases")).scalar_one()
+        cf_approved = conn.execute(
+            text("SELECT count(*) FROM cf_cases WHERE state='approved' AND row_version=4")
+        ).scalar_one()
+    with floor.db.connect() as conn:
+        fl_hist = conn.execute(text("SELECT count(*) FROM bench_history")).scalar_one()
+        fl_cases = conn.execute(text("SELECT count(*) FROM bench_cases")).scalar_one()
+        fl_approved = conn.execute(
+            text("SELECT count(*) FROM bench_cases WHERE state='approved' AND row_version=4")
+        ).scalar_one()
+    # with clocks, caseflow also writes "clock" history lines
+    assert cf_hist == 4 * cf_cases if exact else cf_hist >= 4 * cf_cases, (cf_hist, cf_cases)
+    assert cf_approved == cf_cases, (cf_approved, cf_cases)
+    assert fl_hist == 4 * fl_cases and fl_approved == fl_cases, (fl_hist, fl_cases, fl_approved)
+    assert cf_cases == fl_cases, (cf_cases, fl_cases)
+
+
+def workflow_source(variant: str, tmp: str) -> Path:
+    """The workflow file: as shipped ("clocks"), or with its ``clocks:`` removed ("plain")."""
+    from ruamel.yaml import YAML  # noqa: PLC0415 - caseflow's own YAML library
+
+    shipped = shipped_workflows_dir() / f"{WORKFLOW}.yaml"
+    if variant == "clocks":
+        return shipped
+    yaml = YAML(typ="rt")
+    doc = yaml.load(shipped.read_text(encoding="utf-8"))
+    doc.pop("clocks", None)
+    target = Path(tmp) / "workflows" / f"{WORKFLOW}.yaml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("w", encoding="utf-8") as fh:
+        yaml.dump(doc, fh)
+    return target
+
+
+def shipped_has_clocks() -> bool:
+    return bool(Registry.from_paths([shipped_workflows_dir()]).get(WORKFLOW).clocks)
+
+
+DB_LABEL = {
+    "SQLite": "SQLite (file, WAL, synchronous=NORMAL)",
+    "PostgreSQL": "PostgreSQL (same host, TCP, psycopg 3)",
+}
+VARIANT_LABEL = {
+    "plain": "workflow without clocks: same logical writes as the floor",
+    "clocks": "workflow as shipped, with clocks: caseflow also writes clock/timer rows",
+}
+
+
+def bench_sqlite(args: argparse.Namespace, variant: str) -> Result:
+    tmp = tempfile.mkdtemp(prefix="caseflow-bench-")
+    try:
+        engine = Engine(f"sqlite:///{tmp}/caseflow.db", workflows=workflow_source(variant, tmp))
+        floor = Floor(f"sqlite:///{tmp}/floor.db")
+        a, b = caseflow_side(engine), floor_side(floor)
+        measure(a, b, cases=args.steps // 4, rounds=args.rounds, warmup=args.warmup)
+        check_correctness(engine, floor, exact=variant == "plain")
+        a.close()
+        b.close()
+        return Result("SQLite", variant, {"caseflow": a, "floor": b})
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def pg_admin() -> Any:
+    return create_engine(PG_BASE_URL, isolation_level="AUTOCOMMIT")
+
+
+def bench_postgres(args: argparse.Namespace, variant: str) -> Result:
+    schema = f"cfbench_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = pg_admin()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    url = f"{PG_BASE_URL}?options=-csearch_path%3D{schema}"
+    engine = floor = None
+    tmp = tempfile.mkdtemp(prefix="caseflow-bench-")
+    try:
+        engine = Engine(url, auto_upgrade=True, workflows=workflow_source(variant, tmp))
+        floor = Floor(url)
+        a, b = caseflow_side(engine), floor_side(floor)
+        measure(a, b, cases=args.pg_steps // 4, rounds=args.rounds, warmup=args.warmup)
+        check_correctness(engine, floor, exact=variant == "plain")
+        return Result("PostgreSQL", variant, {"caseflow": a, "floor": b})
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        for thing in (engine, floor):
+            if thing is not None:
+                thing.close()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+# --------------------------------------------------------------------------------------
+# reporting
+# --------------------------------------------------------------------------------------
+
+
+def _version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "-"
+
+
+def machine_info(with_pg: bool) -> list[str]:
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            cpu = next(l.split(":", 1)[1].strip() for l in fh if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    lines = [
+        f"nproc: {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()}"
+        f" ({cpu}); {platform.platform()}",
+        f"Python {platform.python_version()} ({platform.python_implementation()}); "
+        f"SQLite {sqlite3.sqlite_version}",
+    ]
+    if with_pg:
+        try:
+            admin = pg_admin()
+            with admin.connect() as conn:
+                v = conn.exec_driver_sql("SHOW server_version").scalar_one()
+                sc = conn.exec_driver_sql("SHOW synchronous_commit").scalar_one()
+                fs = conn.exec_driver_sql("SHOW fsync").scalar_one()
+            admin.dispose()
+            lines.append(f"PostgreSQL {v} (synchronous_commit={sc}, fsync={fs})")
+        except Exception as exc:  # noqa: BLE001
+            lines.append(f"PostgreSQL: unreachable ({exc.__class__.__name__})")
+    libs = ["SQLAlchemy", "psycopg", "structlog", "transitions", "jsonschema", "alembic"]
+    lines.append(", ".join(f"{d} {_version(d)}" for d in libs))
+    lines.append(
+        "structlog: configured before the engine with "
+        "wrapper_class=make_filtering_bound_logger(logging.WARNING) "
+        "(engine info logs are filtered out)"
+    )
+    return lines
+
+
+def print_result(res: Result, args: argparse.Namespace) -> None:
+    cf, fl, r = res.stats("caseflow"), res.stats("floor"), res.ratios()
+    print(
+        f"\n== {DB_LABEL[res.db]}; {VARIANT_LABEL[res.variant]}: {cf['steps']} timed steps "
+        f"per side, {len(res.sides['floor'].round_ns)} rounds =="
+    )
+    head = f"{'':10} {'steps/s':>9} {'med µs/step':>12} {'mean µs':>9}" + "".join(
+        f" {k + ' med':>17}" for k in KINDS
+    )
+    print(head)
+    for name, s in (("caseflow", cf), ("floor", fl)):
+        print(
+            f"{name:10} {s['steps_per_s']:9.0f} {s['median_us']:12.1f} {s['mean_us']:9.1f}"
+            + "".join(f" {s['med_' + k]:8.1f} (p90 {s['p90_' + k]:5.0f})" for k in KINDS)
+        )
+    print(
+        f"{'ratio':10} {1 / r['throughput']:9.2f} {r['median']:12.2f} {r['throughput']:9.2f}"
+        + "".join(f" {r[k]:17.2f}" for k in KINDS)
+    )
+    print(
+        f"ratio caseflow/floor: {r['median']:.2f}x by median µs/step, {r['throughput']:.2f}x by "
+        f"throughput (per-round throughput ratio min/median/max "
+        f"{r['round_min']:.2f}/{r['round_med']:.2f}/{r['round_max']:.2f}); extra "
+        f"{cf['median_us'] - fl['median_us']:.0f} µs/step (median)"
+    )
+
+
+def markdown_table(results: list[Result]) -> str:
+    rows = [
+        "| database | workflow | side | steps/s | median µs/step | start | accept | start_review"
+        " | decide | ratio (median) | ratio (throughput) |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for res in results:
+        r = res.ratios()
+        for name in ("caseflow", "floor"):
+            s = res.stats(name)
+            ratio = (
+                (f"**{r['median']:.2f}×**", f"{r['throughput']:.2f}×")
+                if name == "caseflow"
+                else ("", "")
+            )
+            rows.append(
+                f"| {res.db} | {res.variant} | {name} | {s['steps_per_s']:.0f} | "
+                f"{s['median_us']:.0f} | "
+                + " | ".join(f"{s['med_' + k]:.0f}" for k in KINDS)
+                + f" | {ratio[0]} | {ratio[1]} |"
+            )
+    return "\n".join(rows)
+
+
+# --------------------------------------------------------------------------------------
+# profile (SQLite)
+# --------------------------------------------------------------------------------------
+
+
+def _category(key: tuple[str, int, str]) -> str:
+    path, _line, func = key
+    if path == "~":  # C functions
+        for needle, cat in (
+            ("sqlite3", "sqlite3 driver (C)"),
+            ("_json", "json (stdlib)"),
+            ("datetime", "datetime"),
+            ("lock", "threading/locks"),
+        ):
+            if needle in func:
+                return cat
+        return "other builtins"
+    p = path.replace("\\", "/")
+    for needle, cat in (
+        ("/bench/", "bench driver"),
+        ("/caseflow/", "caseflow"),
+        ("/sqlalchemy/", "sqlalchemy"),
+        ("/transitions/", "transitions"),
+        ("/jsonschema/", "jsonschema+referencing"),
+        ("/referencing/", "jsonschema+referencing"),
+        ("/rpds", "jsonschema+referencing"),
+        ("/structlog/", "structlog"),
+        ("/json/", "json (stdlib)"),
+        ("/dataclasses.py", "dataclasses"),
+        ("threading.py", "threading/locks"),
+        ("/sqlite3/", "sqlite3 driver (C)"),
+    ):
+        if needle in p:
+            return cat
+    return "other stdlib"
+
+
+def _short(key: tuple[str, int, str]) -> str:
+    path, line, func = key
+    if path == "~":
+        return func
+    p = path.replace("\\", "/")
+    for marker in ("/site-packages/", "/work/main/", "/lib/python3"):
+        if marker in p:
+            p = p.split(marker, 1)[1]
+            break
+    return f"{p}:{line}({func})"
+
+
+def _profile_side(side: Side, n_cases: int) -> tuple[pstats.Stats, float]:
+    gc.collect()
+    prof = cProfile.Profile()
+    prof.enable()
+    run_cases(side, n_cases, record=False)
+    prof.disable()
+    stats = pstats.Stats(prof)
+    steps = n_cases * 4
+    return stats, steps
+
+
+def profile_sqlite(args: argparse.Namespace) -> str:
+    n_cases = max(1, args.profile_steps // 4)
+    tmp = tempfile.mkdtemp(prefix="caseflow-prof-")
+    out: list[str] = []
+
+    def emit(line: str = "") -> None:
+        print(line)
+        out.append(line)
+
+    try:
+        engine = Engine(
+            f"sqlite:///{tmp}/caseflow.db", workflows=workflow_source(args.profile_variant, tmp)
+        )
+        floor = Floor(f"sqlite:///{tmp}/floor.db")
+        a, b = caseflow_side(engine), floor_side(floor)
+        for side in (a, b):
+            run_cases(side, args.warmup, record=False)
+        cf_stats, steps = _profile_side(a, n_cases)
+        fl_stats, _ = _profile_side(b, n_cases)
+        cf_raw: dict[Any, Any] = cf_stats.stats  # type: ignore[attr-defined]
+        fl_raw: dict[Any, Any] = fl_stats.stats  # type: ignore[attr-defined]
+        cf_total = sum(v[2] for v in cf_raw.values()) * 1e6 / steps
+        fl_total = sum(v[2] for v in fl_raw.values()) * 1e6 / steps
+
+        emit(
+            f"\n== profile: SQLite, cProfile, {steps} steps per side; "
+            f"{VARIANT_LABEL[args.profile_variant]} =="
+        )
+        emit(
+            f"total under cProfile: caseflow {cf_total:.0f} µs/step, floor {fl_total:.0f} "
+            f"µs/step, extra {cf_total - fl_total:.0f} µs/step (profiler-inflated)"
+        )
+        emit("\nself time by package (µs/step):")
+        emit(f"  {'package':28} {'caseflow':>9} {'floor':>9} {'extra':>9}")
+        cats: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for i, raw in enumerate((cf_raw, fl_raw)):
+            for key, v in raw.items():
+                cats[_category(key)][i] += v[2] * 1e6 / steps
+        for cat, (c, f) in sorted(cats.items(), key=lambda kv: -(kv[1][0] - kv[1][1])):
+            emit(f"  {cat:28} {c:9.1f} {f:9.1f} {c - f:+9.1f}")
+
+        def table(title: str, rows: list[tuple[Any, float, float, float]], n: int) -> None:
+            emit(f"\n{title}")
+            emit(f"  {'µs/step':>8} {'floor':>7} {'calls/step':>10}  function")
+            for key, us, fus, calls in rows[:n]:
+                emit(f"  {us:8.1f} {fus:7.1f} {calls:10.2f}  {_short(key)}")
+
+        # inclusive time of caseflow's (and its libraries') own functions
+        mine = [
+            (k, v[3] * 1e6 / steps, 0.0, v[1] / steps)
+            for k, v in cf_raw.items()
+            if _category(k) in ("caseflow", "transitions", "jsonschema+referencing", "structlog")
+        ]
+        mine.sort(key=lambda r: -r[1])
+        table("caseflow-side functions by inclusive time (cumtime/step):", mine, args.profile_top)
+
+        # functions whose self time grew most over the floor (the extra, function by function)
+        delta = []
+        for k, v in cf_raw.items():
+            fv = fl_raw.get(k)
+            fus = fv[2] * 1e6 / steps if fv else 0.0
+            delta.append((k, v[2] * 1e6 / steps, fus, v[1] / steps))
+        delta.sort(key=lambda r: -(r[1] - r[2]))
+        table("self time, largest excess over the floor (tottime/step):", delta, args.profile_top)
+
+        # SQLAlchemy entry points: what the same Connection methods cost on each side
+        emit("\nSQLAlchemy/driver entry points, inclusive µs/step (caseflow vs floor):")
+        wanted = (
+            ("engine/base.py", "_execute_clauseelement"),
+            ("sql/elements.py", "_compile_w_cache"),
+            ("sql/cache_key.py", "_generate_cache_key"),
+            ("engine/base.py", "_execute_context"),
+            ("engine/default.py", "_init_compiled"),
+            ("engine/base.py", "_commit_impl"),
+        )
+        for suffix, name in wanted:
+            def pick(raw: dict[Any, Any], suffix: str = suffix, name: str = name) -> tuple[float, float]:
+                # the outermost entry of that name (nested same-name calls would double count)
+                found = [v for k, v in raw.items() if k[2] == name and k[0].endswith(suffix)]
+                if not found:
+                    return 0.0, 0.0
+                best = max(found, key=lambda v: v[3])
+                return best[3] * 1e6 / steps, best[1] / steps
+
+            (c, cn), (f, fn) = pick(cf_raw), pick(fl_raw)
+            emit(f"  {name:24} {c:8.1f} ({cn:.2f} calls) vs {f:8.1f} ({fn:.2f} calls)")
+        ex_c = sum(v[2] for k, v in cf_raw.items() if "execute' of 'sqlite3" in k[2])
+        ex_f = sum(v[2] for k, v in fl_raw.items() if "execute' of 'sqlite3" in k[2])
+        emit(
+            f"  {'sqlite3 Cursor.execute':24} {ex_c * 1e6 / steps:8.1f} vs {ex_f * 1e6 / steps:8.1f}"
+            "  (the database's own work, incl. commit)"
+        )
+
+        if args.pyinstrument:
+            try:
+                from pyinstrument import Profiler  # noqa: PLC0415
+            except ImportError:
+                emit("\n(pyinstrument is not installed: pip install pyinstrument)")
+            else:
+                profiler = Profiler(interval=0.0001)
+                profiler.start()
+                run_cases(a, n_cases, record=False)
+                profiler.stop()
+                emit("\n== pyinstrument (caseflow side) ==")
+                emit(profiler.output_text(unicode=True, color=False, show_all=False))
+
+        emit(component_costs(engine))
+        emit(repo_costs(engine))
+        a.close()
+        b.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return "\n".join(out)
+
+
+def component_costs(engine: Engine) -> str:
+    """The pure-Python pieces of a caseflow step, timed alone (no profiler, no I/O)."""
+    from caseflow import machine  # noqa: PLC0415
+    from caseflow.store import repo  # noqa: PLC0415
+    from caseflow.store.tables import cases, history  # noqa: PLC0415
+
+    lines = ["\n== component costs (timeit, no profiler, µs per call) =="]
+    now = dt.datetime.now(dt.UTC)
+    compiled = engine.compiled(WORKFLOW)
+    case = engine.start(WORKFLOW, data=START_DATA, actor=APPLICANT)
+    accepted = engine.fire(case.id, "accept", actor=CLERK)
+    reviewing = engine.fire(case.id, "start_review", actor=REVIEWER)
+    decide_event = compiled.event("decide")
+
+    def sel() -> Any:
+        return select(*repo._CASE_COLUMNS).where(cases.c.id == case.id)  # noqa: SLF001
+
+    def upd() -> Any:
+        return (
+            update(cases)
+            .where(cases.c.id == case.id, cases.c.row_version == 3)
+            .values(
+                state="approved",
+                status="active",
+                data=START_DATA,
+                org=ORG,
+                row_version=4,
+                updated_at=now,
+                escalation_level=0,
+            )
+        )
+
+    hoisted = sel()
+    hoisted._generate_cache_key()  # noqa: SLF001
+
+    pieces: list[tuple[str, Callable[[], Any]]] = [
+        (
+            "machine.apply(accept)",
+            lambda: machine.apply(compiled, case, "accept", actor=CLERK, payload=None, now=now),
+        ),
+        (
+            "machine.apply(start_review)",
+            lambda: machine.apply(
+                compiled, accepted, "start_review", actor=REVIEWER, payload=None, now=now
+            ),
+        ),
+        (
+            "machine.apply(decide, payload)",
+            lambda: machine.apply(
+                compiled, reviewing, "decide", actor=HEAD, payload={"decision": "approve"}, now=now
+            ),
+        ),
+        (
+            "  CompiledWorkflow.target(accept)",
+            lambda: compiled.target(
+                "submitted",
+                compiled.event("accept"),
+                {"data": case.data, "payload": {}, "actor": CLERK.as_context()},
+            ),
+        ),
+        (
+            "  dataclasses.replace(case, 5 fields)",
+            lambda: dataclasses.replace(
+                case, state="x", data=case.data, status="active", version=2, updated_at=now
+            ),
+        ),
+        (
+            "  CompiledWorkflow.target(decide)",
+            lambda: compiled.target(
+                "under_review",
+                decide_event,
+                {
+                    "data": reviewing.data,
+                    "payload": {"decision": "approve"},
+                    "actor": HEAD.as_context(),
+                },
+            ),
+        ),
+        (
+            "  CompiledWorkflow.validate_payload(decide)",
+            lambda: compiled.validate_payload(decide_event, {"decision": "approve"}),
+        ),
+        (
+            "  CompiledWorkflow.validate_data (merged data)",
+            lambda: compiled.validate_data({**reviewing.data, "decision": "approve"}),
+        ),
+        ("CompiledWorkflow.validate_data (start)", lambda: compiled.validate_data(START_DATA)),
+        (
+            "  jsonschema is_valid (start data)",
+            lambda: compiled._data_validator.is_valid(START_DATA),
+        ),  # noqa: SLF001
+        ("engine.compiled(name) (start: registry lookup)", lambda: engine.compiled(WORKFLOW)),
+        (
+            "engine.log.info(...) filtered at WARNING",
+            lambda: engine.log.info(
+                "transition",
+                case_id=case.id,
+                workflow=WORKFLOW,
+                version=1,
+                event_name="accept",
+                from_state="submitted",
+                to_state="accepted",
+                actor=CLERK.id,
+            ),
+        ),
+        ("structlog bound (cached) logger .info", _cached_logger_call()),
+        ("build select(*_CASE_COLUMNS).where(id==)", sel),
+        ("  ... + _generate_cache_key()", lambda: sel()._generate_cache_key()),  # noqa: SLF001
+        ("  hoisted statement: _generate_cache_key()", lambda: hoisted._generate_cache_key()),  # noqa: SLF001
+        ("build update(cases).where(..).values(..)", upd),
+        ("  ... + _generate_cache_key()", lambda: upd()._generate_cache_key()),  # noqa: SLF001
+        ("build insert(history)", lambda: insert(history)),
+        ("repo.new_case_id()", repo.new_case_id),
+        (
+            "repo.case_from_row(row)",
+            lambda: repo.case_from_row(tuple(getattr(case, f) for f in case.__slots__)),
+        ),
+    ]
+    width = max(len(p[0]) for p in pieces)
+    for label, fn in pieces:
+        try:
+            fn()
+            n = 2000
+            best = min(timeit.repeat(fn, number=n, repeat=5)) / n * 1e6
+            lines.append(f"  {label:{width}} {best:8.2f}")
+        except Exception as exc:  # noqa: BLE001 - the engine changes under us; report, go on
+            lines.append(f"  {label:{width}}  skipped: {exc.__class__.__name__}: {exc}")
+    return "\n".join(lines)
+
+
+def repo_costs(engine: Engine) -> str:
+    """
+    caseflow's repository calls against the same statements built once (bind parameters),
+    on the same connection and tables, inside one transaction that is rolled back: what
+    building SQLAlchemy statements per call costs, without the profiler's distortion.
+    """
+    from caseflow.cases import Case, HistoryEntry  # noqa: PLC0415
+    from caseflow.store import repo  # noqa: PLC0415
+    from caseflow.store.tables import cases, history  # noqa: PLC0415
+
+    lines = [
+        "\n== repository calls vs the same SQL built once (SQLite, µs per call, best of 5,"
+        " in one rolled-back transaction) ==",
+        f"  {'operation':44} {'caseflow repo':>13} {'prebuilt':>9} {'extra':>8}",
+    ]
+    now = dt.datetime.now(dt.UTC)
+    ids = (f"bench{n:027d}" for n in itertools.count())
+    try:
+        h_sel = select(*repo._CASE_COLUMNS).where(cases.c.id == bindparam("p_id"))  # noqa: SLF001
+        h_upd = update(cases).where(
+            cases.c.id == bindparam("p_id"), cases.c.row_version == bindparam("p_rv")
+        )
+        h_ins_case, h_ins_hist = insert(cases), insert(history)
+
+        def make_case() -> Case:
+            return Case(next(ids), WORKFLOW, 1, "submitted", "active", dict(START_DATA), ORG, 1,
+                        now, now, None)
+
+        case = make_case()
+        entry = HistoryEntry(case.id, 2, now, "transition", "accept", "submitted", "accepted",
+                             CLERK.id, ("window_clerk",), ORG, {})
+        case_params = {
+            "workflow": WORKFLOW, "workflow_version": 1, "state": "submitted",
+            "status": "active", "data": START_DATA, "org": ORG, "business_key": None,
+            "row_version": 1, "created_at": now, "updated_at": now, "escalation_level": 0,
+        }
+        hist_params = {
+            "case_id": case.id, "seq": 2, "at": now, "kind": "transition", "event": "accept",
+            "from_state": "submitted", "to_state": "accepted", "actor_id": CLERK.id,
+            "actor_roles": ["window_clerk"], "actor_org": ORG, "details": {},
+        }
+        upd_params = {
+            "p_id": case.id, "p_rv": 1, "state": "submitted", "status": "active",
+            "data": START_DATA, "org": ORG, "row_version": 1, "updated_at": now,
+            "escalation_level": 0,
+        }
+        with engine.db.connect() as conn:
+            trans = conn.begin()
+            try:
+                repo.insert_case(conn, case)
+                ops: list[tuple[str, Callable[[], Any], Callable[[], Any]]] = [
+                    ("load_case (select by id, build Case)",
+                     lambda: repo.load_case(conn, case.id),
+                     lambda: conn.execute(h_sel, {"p_id": case.id}).first()),
+                    ("update_case (row-version checked update)",
+                     lambda: repo.update_case(conn, 1, case),
+                     lambda: conn.execute(h_upd, upd_params).rowcount),
+                    ("insert_history (one entry)",
+                     lambda: repo.insert_history(conn, [entry]),
+                     lambda: conn.execute(h_ins_hist, hist_params)),
+                    ("insert_case",
+                     lambda: repo.insert_case(conn, make_case()),
+                     lambda: conn.execute(h_ins_case, {"id": next(ids), **case_params})),
+                ]
+                total = [0.0, 0.0]
+                for label, mine, prebuilt in ops:
+                    mine(), prebuilt()
+                    best = [float("inf"), float("inf")]
+                    for _ in range(5):  # alternate so that noise hits both
+                        for i, fn in enumerate((mine, prebuilt)):
+                            best[i] = min(best[i], timeit.timeit(fn, number=300) / 300 * 1e6)
+                    total = [total[0] + best[0], total[1] + best[1]]
+                    lines.append(
+                        f"  {label:44} {best[0]:13.1f} {best[1]:9.1f} {best[0] - best[1]:+8.1f}"
+                    )
+            finally:
+                trans.rollback()
+        for label, fn_a, fn_b in (
+            ("empty write transaction: Engine._write()", engine._write, engine.db.begin),  # noqa: SLF001
+        ):
+            def run(factory: Callable[[], Any]) -> None:
+                with factory():
+                    pass
+
+            best = [min(timeit.repeat(lambda f=f: run(f), number=300, repeat=5)) / 300 * 1e6
+                    for f in (fn_a, fn_b)]
+            lines.append(
+                f"  {label + ' vs db.begin()':44} {best[0]:13.1f} {best[1]:9.1f} "
+                f"{best[0] - best[1]:+8.1f}"
+            )
+    except Exception as exc:  # noqa: BLE001 - the engine changes under us; report, go on
+        lines.append(f"  skipped: {exc.__class__.__name__}: {exc}")
+    return "\n".join(lines)
+
+
+def _cached_logger_call() -> Callable[[], Any]:
+    bound = structlog.get_logger("caseflow").bind()
+    return lambda: bound.info(
+        "transition",
+        case_id="x",
+        workflow=WORKFLOW,
+        version=1,
+        event_name="accept",
+        from_state="submitted",
+        to_state="accepted",
+        actor="clerk",
+    )
+
+
+# --------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[1] if __doc__ else None)
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=8000,
+        help="timed steps per side on SQLite (4 per case; default 8000)",
+    )
+    parser.add_argument(
+        "--pg-steps",
+        type=int,
+        default=None,
+        help="timed steps per side on PostgreSQL (default: --steps / 2)",
+    )
+    parser.add_argument("--rounds", type=int, default=10, help="interleaved rounds (default 10)")
+    parser.add_argument(
+        "--warmup", type=int, default=50, help="warm-up cases per side (default 50)"
+    )
+    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument(
+        "--variants",
+        default="plain,clocks",
+        help="comma-separated: plain (the workflow without its clocks: the comparison the "
+        "targets are about), clocks (as shipped; caseflow writes more than the floor). "
+        "Default: plain,clocks",
+    )
+    parser.add_argument("--no-profile", action="store_true", help="skip the SQLite profile")
+    parser.add_argument(
+        "--profile-steps", type=int, default=2000, help="steps per side under cProfile"
+    )
+    parser.add_argument(
+        "--profile-variant", choices=("plain", "clocks"), default="plain", help="workflow to profile"
+    )
+    parser.add_argument("--profile-top", type=int, default=15, help="rows per profile table")
+    parser.add_argument(
+        "--pyinstrument", action="store_true", help="also print a pyinstrument tree"
+    )
+    parser.add_argument(
+        "--markdown", action="store_true", help="print the results as a Markdown table too"
+    )
+    args = parser.parse_args(argv)
+    if args.pg_steps is None:
+        args.pg_steps = args.steps // 2
+
+    t0 = time.perf_counter()
+    for line in machine_info(args.db != "sqlite"):
+        print(line)
+    variants = [v for v in args.variants.split(",") if v]
+    if "clocks" in variants and not shipped_has_clocks():
+        print("(the shipped workflow has no clocks: the 'clocks' variant is skipped)")
+        variants.remove("clocks")
+    results: list[Result] = []
+    if args.db in ("sqlite", "both"):
+        for variant in variants:
+            results.append(bench_sqlite(args, variant))
+            print_result(results[-1], args)
+    if args.db in ("postgres", "both"):
+        try:
+            for variant in variants:
+                results.append(bench_postgres(args, variant))
+                print_result(results[-1], args)
+        except Exception as exc:  # noqa: BLE001
+            if args.db == "postgres":
+                raise
+            print(f"\nPostgreSQL skipped: {exc.__class__.__name__}: {exc}")
+    targets = {"SQLite": (1.5, 1.3), "PostgreSQL": (1.2, 1.2)}
+    print("\n== targets (time per step, caseflow / floor) ==")
+    for res in results:
+        limit, aim = targets[res.db]
+        r = res.ratios()
+        verdict = "OK" if r["median"] <= limit else "MISSED"
+        note = "" if res.variant == "plain" else " (informational: more writes than the floor)"
+        print(
+            f"{res.db:10} {res.variant:6}: {r['median']:.2f}x (median) / {r['throughput']:.2f}x "
+            f"(throughput); target <= {limit}x (aim {aim}x): {verdict}{note}"
+        )
+    if args.markdown:
+        print()
+        print(markdown_table(results))
+    print(f"\n(benchmark: {time.perf_counter() - t0:.0f} s)")
+    if not args.no_profile:
+        profile_sqlite(args)
+    print(f"\n(total: {time.perf_counter() - t0:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""``caseflow calendar due``: compute a legal deadline from the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import click
+
+from caseflow.clocks.calendars import CalendarOverlay, load_calendar, load_overlay
+from caseflow.clocks.durations import Duration, parse_duration
+from caseflow.clocks.periods import DEFAULT_TZ, compute_due
+from caseflow.errors import DefinitionError
+
+
+@click.group(name="calendar")
+def calendar_group() -> None:
+    """Working-day calendars and legal deadlines."""
+
+
+def _parse_limit(ctx: click.Context, param: click.Parameter, value: str) -> Duration:  # noqa: ARG001
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+def _parse_zone(ctx: click.Context, param: click.Parameter, value: str) -> ZoneInfo:  # noqa: ARG001
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise click.BadParameter(
+            f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai"
+        ) from exc
+
+
+def _parse_day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise click.BadParameter(f"{text.strip()!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def _parse_pauses(
+    ctx: click.Context,  # noqa: ARG001
+    param: click.Parameter,  # noqa: ARG001
+    value: tuple[str, ...],
+) -> tuple[tuple[dt.date, dt.date], ...]:
+    pauses: list[tuple[dt.date, dt.date]] = []
+    for text in value:
+        first, sep, end = text.partition(":")
+        if not sep:
+            first, sep, end = text.partition("..")
+        if not sep:
+            raise click.BadParameter(
+                f"{text!r} is not a pause; write FIRST:END, e.g. 2026-10-09:2026-10-13 "
+                "(days FIRST up to the day before END are not counted)"
+            )
+        pause = (_parse_day(first), _parse_day(end))
+        if pause[1] < pause[0]:
+            raise click.BadParameter(f"pause {text!r} ends before it starts")
+        pauses.append(pause)
+    return tuple(pauses)
+
+
+def _parse_start(text: str, zone: ZoneInfo) -> dt.datetime:
+    try:
+        start = dt.datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"{text!r} is not a date/time; write e.g. 2026-09-25T10:00 or 2026-09-25T10:00+08:00",
+            param_hint="'--from'",
+        ) from exc
+    return start.replace(tzinfo=zone) if start.tzinfo is None else start
+
+
+def _load_overlays(paths: tuple[str, ...]) -> list[CalendarOverlay]:
+    overlays: list[CalendarOverlay] = []
+    for path in paths:
+        try:
+            overlays.extend(load_overlay(path))
+        except DefinitionError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--overlay'") from exc
+    return overlays
+
+
+@calendar_group.command(name="due")
+@click.option(
+    "--from",
+    "start_text",
+    required=True,
+    metavar="DATETIME",
+    help="When the period starts (ISO 8601; without an offset it is read in --tz).",
+)
+@click.option(
+    "--limit",
+    required=True,
+    callback=_parse_limit,
+    metavar="DURATION",
+    help="The period: '20 workdays', '10 days', '1 month', '8 hours'.",
+)
+@click.option(
+    "--calendar",
+    "calendar_name",
+    default="cn",
+    show_default=True,
+    help="Working-day calendar, by registered name.",
+)
+@click.option(
+    "--tz",
+    "zone",
+    default=DEFAULT_TZ,
+    show_default=True,
+    callback=_parse_zone,
+    help="The procedure's time zone.",
+)
+@click.option(
+    "--pause",
+    "pauses",
+    multiple=True,
+    callback=_parse_pauses,
+    metavar="FIRST:END",
+    help="Days not counted (hearing, expert review): FIRST up to the day before END. Repeatable.",
+)
+@click.option(
+    "--overlay",
+    "overlay_paths",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Admin calendar data (YAML/JSON) for years the calendar does not know. Repeatable.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def due(
+    start_text: str,
+    limit: Duration,
+    calendar_name: str,
+    zone: ZoneInfo,
+    pauses: tuple[tuple[dt.date, dt.date], ...],
+    overlay_paths: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """
+    When a time limit that starts at --from ends.
+
+    The start day is not counted; a period ends at 24:00 of its last day (printed as
+    00:00 of the next day); calendar-day and month periods whose last day is a rest
+    day end on the next working day.
+    """
+    start = _parse_start(start_text, zone)
+    overlays = _load_overlays(overlay_paths)
+    try:
+        calendar = load_calendar(calendar_name, overlays)
+    except (LookupError, TypeError, ValueError) as exc:
+        raise click.BadParameter(str(exc), param_hint="'--calendar'") from exc
+    result = compute_due(start, limit, calendar, zone, pauses)
+    due_local = result.due_at.astimezone(zone)
+    if as_json:
+        payload = {
+            "last_day": result.last_day.isoformat(),
+            "due_at": due_local.isoformat(),
+            "provisional": result.provisional,
+        }
+        click.echo(json.dumps(payload, ensure_ascii=False))
+        return
+    click.echo(f"last day:    {result.last_day.isoformat()} ({result.last_day:%a})")
+    how = "elapsed time" if limit.unit == "hours" else "24:00 of the last day"
+    click.echo(f"due at:      {due_local.isoformat()} ({how}, {zone.key})")
+    if result.provisional:
+        click.echo(
+            f"provisional: yes - calendar {calendar_name!r} has no data for some days "
+            "counted; Monday-Friday was assumed for them (add --overlay or upgrade it)"
+        )
+    else:
+        click.echo("provisional: no")

@@ -1,0 +1,248 @@
+"""
+Clocks on a case, pure: what a transition does to each clock, and which timers follow.
+
+A clock starts when the case enters one of its ``runs_in`` states (or a ``starts_on``
+state, or on a ``starts_on`` event); pauses in ``paused_in`` states (行政许可法 art. 45:
+hearing, testing and expert time is not counted); stops on ``stops_on``, on leaving its
+``runs_in`` states, and when the case ends. Paused days are local days ``[A, B)``: from
+the day the pause began up to, not including, the day it ended. The due time is always
+recomputed from the start instant, the closed pauses and the extensions, so it never
+drifts. The engine stores :class:`ClockState` rows and the :class:`TimerSpec` timers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo
+
+from caseflow.clocks.durations import Duration
+from caseflow.clocks.periods import Due, after, compute_due, warn_at
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from caseflow.abc import Calendar
+    from caseflow.definitions.model import ClockDef, WorkflowDef
+
+Phase = Literal["running", "paused", "stopped"]
+TimerKind = Literal["warn", "breach", "escalate", "notify"]
+
+
+@dataclass(frozen=True, slots=True)
+class ClockState:
+    """One clock of one case, as stored."""
+
+    name: str
+    phase: Phase
+    started_at: dt.datetime
+    pauses: tuple[tuple[dt.date, dt.date | None], ...] = ()
+    extensions: int = 0
+    due_at: dt.datetime | None = None
+    last_day: dt.date | None = None
+    provisional: bool = False
+    warn_at: dt.datetime | None = None
+    warned_at: dt.datetime | None = None
+    breached_at: dt.datetime | None = None
+    escalation_step: int = 0
+    stopped_at: dt.datetime | None = None
+
+    @property
+    def status(self) -> str:
+        """``stopped``, ``paused``, ``breached`` (red), ``warned`` (yellow) or ``running``."""
+        if self.phase != "running":
+            return self.phase
+        if self.breached_at is not None:
+            return "breached"
+        if self.warned_at is not None:
+            return "warned"
+        return "running"
+
+    @property
+    def active(self) -> bool:
+        return self.phase in ("running", "paused")
+
+
+@dataclass(frozen=True, slots=True)
+class TimerSpec:
+    """A timer to arm: do ``kind`` for ``clock`` at ``due_at``."""
+
+    kind: TimerKind
+    clock: str
+    due_at: dt.datetime
+    step: int = 0
+    provisional: bool = False
+    payload: dict[str, Any] | None = None
+
+
+@dataclass
+class ClockPlan:
+    """What a transition did to the clocks: new states, timers to cancel and arm, notes."""
+
+    changed: dict[str, ClockState] = field(default_factory=dict)
+    cancel: set[str] = field(default_factory=set)
+    arm: list[TimerSpec] = field(default_factory=list)
+    notes: list[dict[str, Any]] = field(default_factory=list)
+
+    def merge(self, other: ClockPlan) -> None:
+        self.changed.update(other.changed)
+        self.cancel |= other.cancel
+        self.arm.extend(other.arm)
+        self.notes.extend(other.notes)
+
+
+def local_day(instant: dt.datetime, tz: str) -> dt.date:
+    return instant.astimezone(ZoneInfo(tz)).date()
+
+
+def effective_limit(clock: ClockDef, extensions: int) -> list[Duration]:
+    """The limit and any extensions; same units add up (20 + 10 workdays = 30 workdays)."""
+    if extensions == 0 or clock.extension is None:
+        return [clock.limit]
+    by = clock.extension.by
+    if by.unit == clock.limit.unit:
+        return [Duration(clock.limit.amount + by.amount * extensions, by.unit)]
+    return [clock.limit] + [by] * extensions
+
+
+def schedule(
+    clock: ClockDef, state: ClockState, calendar: Calendar, tz: str, now: dt.datetime
+) -> tuple[ClockState, list[TimerSpec]]:
+    """Recompute due and warning instants of a running clock and the timers to arm."""
+    pauses = [(a, b) for a, b in state.pauses if b is not None]
+    limits = effective_limit(clock, state.extensions)
+    due: Due = compute_due(state.started_at, limits[0], calendar, tz, pauses=pauses)
+    for extra in limits[1:]:
+        more = after(due, extra, calendar, tz)
+        due = Due(more.last_day, more.due_at, due.provisional or more.provisional)
+    warn = warn_at(due, clock.warn_before, calendar, tz) if clock.warn_before else None
+    state = dataclasses.replace(
+        state, due_at=due.due_at, last_day=due.last_day, provisional=due.provisional, warn_at=warn
+    )
+    timers: list[TimerSpec] = []
+    if warn is not None and state.warned_at is None and state.breached_at is None:
+        timers.append(TimerSpec("warn", clock.name, max(warn, now), provisional=due.provisional))
+    if state.breached_at is None:
+        timers.append(TimerSpec("breach", clock.name, due.due_at, provisional=due.provisional))
+    return state, timers
+
+
+def escalation_timer(
+    clock: ClockDef, state: ClockState, step: int, calendar: Calendar, tz: str
+) -> TimerSpec | None:
+    """The timer for escalation step ``step`` (0-based), counted from the due time."""
+    if step >= len(clock.escalate) or state.due_at is None or state.last_day is None:
+        return None
+    due = Due(state.last_day, state.due_at, state.provisional)
+    at = after(due, clock.escalate[step].after, calendar, tz)
+    return TimerSpec("escalate", clock.name, at.due_at, step=step, provisional=at.provisional)
+
+
+def _note(action: str, state: ClockState, **extra: Any) -> dict[str, Any]:
+    note: dict[str, Any] = {"clock": state.name, "action": action}
+    if state.due_at is not None and action in ("started", "resumed", "extended", "recomputed"):
+        note["due_at"] = state.due_at.isoformat()
+        note["last_day"] = state.last_day.isoformat() if state.last_day else None
+        note["provisional"] = state.provisional
+    note.update(extra)
+    return note
+
+
+def _starts(clock: ClockDef, event: str | None, entered: str | None) -> bool:
+    if entered is not None and (entered in clock.runs_in):
+        return True
+    trig = clock.starts_on
+    if trig is None:
+        return False
+    return (entered is not None and entered in trig.enter) or (event in trig.events)
+
+
+def _stops(clock: ClockDef, event: str | None, entered: str | None, final: bool) -> bool:
+    if final:
+        return True
+    trig = clock.stops_on
+    if trig is not None and (
+        (entered is not None and entered in trig.enter) or event in trig.events
+    ):
+        return True
+    return (
+        bool(clock.runs_in)
+        and entered is not None
+        and entered not in clock.runs_in
+        and entered not in clock.paused_in
+    )
+
+
+def on_transition(
+    definition: WorkflowDef,
+    clocks: Mapping[str, ClockState],
+    *,
+    event: str | None,
+    entered: str | None,
+    now: dt.datetime,
+    calendar: Calendar,
+) -> ClockPlan:
+    """Apply one transition (or the case's start, with ``event=None``) to every clock."""
+    plan = ClockPlan()
+    tz = definition.timezone
+    final = entered is not None and definition.states[entered].final
+    today = local_day(now, tz)
+    for clock in definition.clocks.values():
+        state = clocks.get(clock.name)
+        active = state is not None and state.active
+        if active and state is not None and _stops(clock, event, entered, final):
+            stopped = dataclasses.replace(state, phase="stopped", stopped_at=now)
+            plan.changed[clock.name] = stopped
+            plan.cancel.add(clock.name)
+            plan.notes.append(_note("stopped", stopped))
+            continue
+        if not active and not final and _starts(clock, event, entered):
+            fresh = ClockState(clock.name, "running", now)
+            if entered is not None and entered in clock.paused_in:
+                fresh = dataclasses.replace(fresh, phase="paused", pauses=((today, None),))
+                plan.changed[clock.name] = fresh
+                plan.notes.append(_note("started paused", fresh))
+                continue
+            fresh, timers = schedule(clock, fresh, calendar, tz, now)
+            plan.changed[clock.name] = fresh
+            plan.cancel.add(clock.name)
+            plan.arm.extend(timers)
+            plan.notes.append(_note("started", fresh))
+            continue
+        if not active or state is None or entered is None:
+            continue
+        if state.phase == "running" and entered in clock.paused_in:
+            paused = dataclasses.replace(
+                state, phase="paused", pauses=(*state.pauses, (today, None))
+            )
+            plan.changed[clock.name] = paused
+            plan.cancel.add(clock.name)
+            plan.notes.append(_note("paused", paused))
+        elif state.phase == "paused" and entered not in clock.paused_in:
+            closed = (*state.pauses[:-1], (state.pauses[-1][0], today))
+            resumed = dataclasses.replace(state, phase="running", pauses=closed)
+            resumed, timers = schedule(clock, resumed, calendar, tz, now)
+            plan.changed[clock.name] = resumed
+            plan.cancel.add(clock.name)
+            plan.arm.extend(timers)
+            plan.notes.append(_note("resumed", resumed))
+    return plan
+
+
+def extend(
+    clock: ClockDef, state: ClockState, calendar: Calendar, tz: str, now: dt.datetime
+) -> tuple[ClockState, list[TimerSpec]]:
+    """One more extension of a running or paused clock (the caller checks the rules)."""
+    extended = dataclasses.replace(state, extensions=state.extensions + 1)
+    if extended.phase == "paused":
+        return extended, []
+    return schedule(clock, extended, calendar, tz, now)
+
+
+def remaining_days(state: ClockState, now: dt.datetime, tz: str) -> int | None:
+    """Calendar days from today to the last day (negative when overdue), for listings."""
+    if state.last_day is None or state.phase != "running":
+        return None
+    return (state.last_day - local_day(now, tz)).days

@@ -1,0 +1,318 @@
+"""Clock and timer rows: load and save clock states, arm, cancel, claim and finish timers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import bindparam, insert, or_, select, update
+
+from caseflow.clocks.runtime import ClockState, TimerSpec
+from caseflow.store.tables import calendar_overlays, clocks, timers
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from sqlalchemy.engine import Connection
+
+_CLOCK_COLUMNS = (
+    clocks.c.name,
+    clocks.c.phase,
+    clocks.c.started_at,
+    clocks.c.pauses,
+    clocks.c.extensions,
+    clocks.c.due_at,
+    clocks.c.last_day,
+    clocks.c.provisional,
+    clocks.c.warn_at,
+    clocks.c.warned_at,
+    clocks.c.breached_at,
+    clocks.c.escalation_step,
+    clocks.c.stopped_at,
+)
+
+
+def _date(value: str | None) -> dt.date | None:
+    return None if value is None else dt.date.fromisoformat(value)
+
+
+def clock_from_row(row: Sequence[Any]) -> ClockState:
+    pauses = tuple((dt.date.fromisoformat(a), _date(b)) for a, b in row[3])
+    return ClockState(
+        name=row[0],
+        phase=row[1],
+        started_at=row[2],
+        pauses=pauses,
+        extensions=row[4],
+        due_at=row[5],
+        last_day=_date(row[6]),
+        provisional=row[7],
+        warn_at=row[8],
+        warned_at=row[9],
+        breached_at=row[10],
+        escalation_step=row[11],
+        stopped_at=row[12],
+    )
+
+
+def _values(state: ClockState) -> dict[str, Any]:
+    return {
+        "phase": state.phase,
+        "started_at": state.started_at,
+        "pauses": [[a.isoformat(), b.isoformat() if b else None] for a, b in state.pauses],
+        "extensions": state.extensions,
+        "due_at": state.due_at,
+        "last_day": state.last_day.isoformat() if state.last_day else None,
+        "provisional": state.provisional,
+        "warn_at": state.warn_at,
+        "warned_at": state.warned_at,
+        "breached_at": state.breached_at,
+        "escalation_step": state.escalation_step,
+        "stopped_at": state.stopped_at,
+    }
+
+
+def load_clocks(conn: Connection, case_id: str) -> dict[str, ClockState]:
+    rows = conn.execute(select(*_CLOCK_COLUMNS).where(clocks.c.case_id == case_id))
+    return {r[0]: clock_from_row(r) for r in rows}
+
+
+def save_clocks(
+    conn: Connection, case_id: str, states: Iterable[ClockState], existing: Iterable[str]
+) -> None:
+    known = set(existing)
+    for state in states:
+        values = _values(state)
+        if state.name in known:
+            conn.execute(
+                update(clocks)
+                .where(clocks.c.case_id == case_id, clocks.c.name == state.name)
+                .values(**values)
+            )
+        else:
+            conn.execute(insert(clocks), {"case_id": case_id, "name": state.name, **values})
+
+
+def cancel_timers(conn: Connection, case_id: str, clock_names: Iterable[str]) -> None:
+    names = sorted(clock_names)
+    if names:
+        conn.execute(
+            update(timers)
+            .where(
+                timers.c.case_id == case_id,
+                timers.c.clock.in_(names),
+                timers.c.status == "pending",
+                timers.c.kind != "notify",
+            )
+            .values(status="cancelled")
+        )
+
+
+def arm_timers(
+    conn: Connection, case_id: str, specs: Sequence[TimerSpec], now: dt.datetime
+) -> None:
+    if specs:
+        conn.execute(
+            insert(timers),
+            [
+                {
+                    "case_id": case_id,
+                    "kind": s.kind,
+                    "clock": s.clock,
+                    "step": s.step,
+                    "due_at": s.due_at,
+                    "status": "pending",
+                    "attempts": 0,
+                    "created_at": now,
+                    "provisional": s.provisional,
+                    "payload": s.payload,
+                }
+                for s in specs
+            ],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Timer:
+    """A durable timer row."""
+
+    id: int
+    case_id: str
+    kind: str
+    clock: str | None
+    step: int
+    due_at: dt.datetime
+    status: str
+    attempts: int
+    provisional: bool
+    payload: dict[str, Any] | None
+
+
+_TIMER_COLUMNS = (
+    timers.c.id,
+    timers.c.case_id,
+    timers.c.kind,
+    timers.c.clock,
+    timers.c.step,
+    timers.c.due_at,
+    timers.c.status,
+    timers.c.attempts,
+    timers.c.provisional,
+    timers.c.payload,
+)
+
+
+def claim_due(
+    conn: Connection, worker: str, now: dt.datetime, lease: dt.timedelta, batch: int
+) -> list[Timer]:
+    """
+    Claim up to ``batch`` due timers for ``worker`` until ``now + lease``.
+
+    PostgreSQL: ``FOR UPDATE SKIP LOCKED`` so workers never wait on each other. SQLite:
+    the write transaction (``BEGIN IMMEDIATE``) already makes the claim exclusive.
+    A timer whose lease expired (its worker died) is claimable again.
+    """
+    due = (
+        select(timers.c.id)
+        .where(
+            timers.c.status == "pending",
+            timers.c.due_at <= now,
+            or_(timers.c.lease_until.is_(None), timers.c.lease_until < now),
+        )
+        .order_by(timers.c.due_at, timers.c.id)
+        .limit(batch)
+    )
+    if conn.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    ids = [r[0] for r in conn.execute(due)]
+    if not ids:
+        return []
+    conn.execute(
+        update(timers)
+        .where(timers.c.id.in_(ids))
+        .values(claimed_by=worker, lease_until=now + lease, attempts=timers.c.attempts + 1)
+    )
+    rows = conn.execute(
+        select(*_TIMER_COLUMNS).where(timers.c.id.in_(ids)).order_by(timers.c.due_at, timers.c.id)
+    )
+    return [Timer(*tuple(r)) for r in rows]
+
+
+def finish_timer(conn: Connection, timer_id: int, now: dt.datetime, status: str = "done") -> bool:
+    """Mark a still-pending timer done, in the transaction of its effect; False if it is not."""
+    result = conn.execute(
+        update(timers)
+        .where(timers.c.id == timer_id, timers.c.status == "pending")
+        .values(status=status, fired_at=now)
+    )
+    return result.rowcount == 1
+
+
+def finish_timers(conn: Connection, timer_ids: Sequence[int], now: dt.datetime) -> set[int]:
+    """Batch form of :func:`finish_timer`; returns the ids that were still pending."""
+    if not timer_ids:
+        return set()
+    pending = {
+        r[0]
+        for r in conn.execute(
+            select(timers.c.id).where(timers.c.id.in_(timer_ids), timers.c.status == "pending")
+        )
+    }
+    if pending:
+        conn.execute(
+            update(timers)
+            .where(timers.c.id.in_(sorted(pending)))
+            .values(status="done", fired_at=now)
+        )
+    return pending
+
+
+def retry_timer(conn: Connection, timer_id: int, due_at: dt.datetime) -> None:
+    """Put a claimed timer back for a later attempt (a failed notification)."""
+    conn.execute(
+        update(timers)
+        .where(timers.c.id == timer_id, timers.c.status == "pending")
+        .values(due_at=due_at, lease_until=None, claimed_by=None)
+    )
+
+
+def list_timers(
+    conn: Connection, *, due_before: dt.datetime | None = None, limit: int = 100
+) -> list[Timer]:
+    query = select(*_TIMER_COLUMNS).where(timers.c.status == "pending")
+    if due_before is not None:
+        query = query.where(timers.c.due_at <= due_before)
+    return [Timer(*tuple(r)) for r in conn.execute(query.order_by(timers.c.due_at).limit(limit))]
+
+
+def overdue_clocks(
+    conn: Connection, now: dt.datetime, limit: int, offset: int = 0
+) -> list[tuple[str, ClockState]]:
+    """Running clocks past their due time, most overdue first (uses ix_cf_clocks_phase_due_at)."""
+    rows = conn.execute(
+        select(clocks.c.case_id, *_CLOCK_COLUMNS)
+        .where(clocks.c.phase == "running", clocks.c.due_at <= now)
+        .order_by(clocks.c.due_at, clocks.c.case_id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [(r[0], clock_from_row(r[1:])) for r in rows]
+
+
+def provisional_clocks(conn: Connection) -> list[tuple[str, ClockState]]:
+    rows = conn.execute(
+        select(clocks.c.case_id, *_CLOCK_COLUMNS).where(
+            clocks.c.provisional.is_(True), clocks.c.phase.in_(["running", "paused"])
+        )
+    )
+    return [(r[0], clock_from_row(r[1:])) for r in rows]
+
+
+def load_overlays(conn: Connection) -> list[tuple[int, list[str], list[str]]]:
+    rows = conn.execute(
+        select(calendar_overlays.c.year, calendar_overlays.c.holidays, calendar_overlays.c.workdays)
+    )
+    return [(r[0], list(r[1]), list(r[2])) for r in rows]
+
+
+def store_overlay(
+    conn: Connection,
+    year: int,
+    holidays: list[str],
+    workdays: list[str],
+    source: str,
+    now: dt.datetime,
+) -> None:
+    conn.execute(calendar_overlays.delete().where(calendar_overlays.c.year == year))
+    conn.execute(
+        insert(calendar_overlays),
+        {
+            "year": year,
+            "holidays": holidays,
+            "workdays": workdays,
+            "source": source,
+            "loaded_at": now,
+        },
+    )
+
+
+def load_clocks_for(conn: Connection, case_ids: Sequence[str]) -> dict[tuple[str, str], ClockState]:
+    """Clock states of many cases at once, keyed by ``(case_id, clock name)``."""
+    if not case_ids:
+        return {}
+    rows = conn.execute(
+        select(clocks.c.case_id, *_CLOCK_COLUMNS).where(clocks.c.case_id.in_(sorted(set(case_ids))))
+    )
+    return {(r[0], r[1]): clock_from_row(r[1:]) for r in rows}
+
+
+def mark_warned(conn: Connection, pairs: Sequence[tuple[str, str]], now: dt.datetime) -> None:
+    """Set ``warned_at`` on many (case_id, clock) pairs in one executemany."""
+    if pairs:
+        conn.execute(
+            update(clocks)
+            .where(clocks.c.case_id == bindparam("b_case"), clocks.c.name == bindparam("b_name"))
+            .values(warned_at=now),
+            [{"b_case": c, "b_name": n} for c, n in pairs],
+        )
