@@ -52,9 +52,14 @@ class TestDemo:
         """`caseflow demo` writes a SQLite file in the current directory and prints a timeline."""
         result = run_cli("demo", cwd=tmp_path)
         assert 0 == result.returncode, result.stderr
-        assert "Final state: delivered (completed)" in result.stdout
+        out = " ".join(result.stdout.split())  # undo rich's line wrapping
+        assert ": delivered (completed)" in out
         for step in ("request_correction", "accept", "decide", "deliver", "2026-10-12 11:00"):
-            assert step in result.stdout
+            assert step in out
+        # The second case shows a legal deadline and what its breach does.
+        assert "the window ends at 24:00 of 2026-10-09" in out
+        assert "the case is now accepted (deemed accepted)" in out
+        assert "deemed_accepted" in out
         assert (tmp_path / "caseflow-demo.db").is_file()
         assert str(tmp_path / "caseflow-demo.db") in result.stdout.replace("\n", "")
 
