@@ -51,9 +51,9 @@ import contextlib
 import cProfile
 import dataclasses
 import datetime as dt
-import itertools
 import gc
 import importlib.metadata
+import itertools
 import logging
 import os
 import platform
@@ -69,7 +69,7 @@ import timeit
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -97,6 +97,9 @@ from caseflow.definitions.registry import Registry, shipped_workflows_dir  # noq
 from caseflow.engine import Engine  # noqa: E402
 from caseflow.store import tables as cf_tables  # noqa: E402
 from caseflow.store.db import connect  # noqa: E402
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
 
 WORKFLOW = "administrative_approval"
 PG_BASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -295,6 +298,7 @@ class Side:
     samples: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     round_ns: list[int] = field(default_factory=list)
     round_steps: list[int] = field(default_factory=list)
+    round_cpu_ns: list[int] = field(default_factory=list)
 
 
 def caseflow_side(engine: Engine) -> Side:
@@ -343,7 +347,9 @@ def measure(a: Side, b: Side, *, cases: int, rounds: int, warmup: int) -> None:
         order = (a, b) if r % 2 == 0 else (b, a)
         for side in order:
             gc.collect()  # do not let one side's garbage be collected in the other's time
+            cpu0 = time.process_time_ns()
             ns = run_cases(side, per_round, record=True)
+            side.round_cpu_ns.append(time.process_time_ns() - cpu0)
             side.round_ns.append(ns)
             side.round_steps.append(per_round * 4)
 
@@ -353,6 +359,7 @@ class Result:
     db: str
     variant: str
     sides: dict[str, Side]
+    load: tuple[float, float] = (0.0, 0.0)  # 1-min load average before / after
 
     def stats(self, name: str) -> dict[str, float]:
         side = self.sides[name]
@@ -364,6 +371,7 @@ class Result:
             "steps": steps,
             "steps_per_s": steps / total_s,
             "mean_us": total_s * 1e6 / steps,
+            "cpu_us": sum(side.round_cpu_ns) / 1000 / steps,
             "median_us": sum(med.values()) / len(KINDS),
             **{f"med_{k}": v for k, v in med.items()},
             **{f"p90_{k}": v for k, v in p90.items()},
@@ -384,6 +392,7 @@ class Result:
         out = {
             "median": cf["median_us"] / fl["median_us"],
             "throughput": cf["mean_us"] / fl["mean_us"],
+            "cpu": cf["cpu_us"] / fl["cpu_us"],
             "round_min": min(per_round),
             "round_med": statistics.median(per_round),
             "round_max": max(per_round),
@@ -470,7 +479,7 @@ def variant_patches(variant: str) -> Iterator[None]:
     from caseflow.store import repo  # noqa: PLC0415
     from caseflow.store.tables import cases, history  # noqa: PLC0415
 
-    sel = select(*repo._CASE_COLUMNS).where(cases.c.id == bindparam("p_id"))  # noqa: SLF001
+    sel = select(*repo._CASE_COLUMNS).where(cases.c.id == bindparam("p_id"))
     upd = update(cases).where(
         cases.c.id == bindparam("p_id"), cases.c.row_version == bindparam("p_rv")
     )
@@ -556,12 +565,13 @@ def bench_sqlite(args: argparse.Namespace, variant: str) -> Result:
         engine = Engine(f"sqlite:///{tmp}/caseflow.db", workflows=workflow_source(variant, tmp))
         floor = Floor(f"sqlite:///{tmp}/floor.db")
         a, b = caseflow_side(engine), floor_side(floor)
+        load0 = os.getloadavg()[0]
         with variant_patches(variant):
             measure(a, b, cases=args.steps // 4, rounds=args.rounds, warmup=args.warmup)
         check_correctness(engine, floor, exact=variant != "clocks")
         a.close()
         b.close()
-        return Result("SQLite", variant, {"caseflow": a, "floor": b})
+        return Result("SQLite", variant, {"caseflow": a, "floor": b}, (load0, os.getloadavg()[0]))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -570,30 +580,61 @@ def pg_admin() -> Any:
     return create_engine(PG_BASE_URL, isolation_level="AUTOCOMMIT")
 
 
-def bench_postgres(args: argparse.Namespace, variant: str) -> Result:
+@contextlib.contextmanager
+def pg_schema() -> Iterator[str]:
+    """A fresh schema for this run, dropped afterwards; yields the URL that uses it."""
     schema = f"cfbench_{os.getpid()}_{secrets.token_hex(3)}"
     admin = pg_admin()
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = f"{PG_BASE_URL}?options=-csearch_path%3D{schema}"
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        try:
+            yield f"{PG_BASE_URL}?options=-csearch_path%3D{schema}"
+        finally:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    finally:
+        admin.dispose()
+
+
+def bench_postgres(args: argparse.Namespace, variant: str) -> Result:
     engine = floor = None
     tmp = tempfile.mkdtemp(prefix="caseflow-bench-")
     try:
-        engine = Engine(url, auto_upgrade=True, workflows=workflow_source(variant, tmp))
-        floor = Floor(url)
-        a, b = caseflow_side(engine), floor_side(floor)
-        with variant_patches(variant):
-            measure(a, b, cases=args.pg_steps // 4, rounds=args.rounds, warmup=args.warmup)
-        check_correctness(engine, floor, exact=variant != "clocks")
-        return Result("PostgreSQL", variant, {"caseflow": a, "floor": b})
+        with pg_schema() as url:
+            try:
+                engine = Engine(url, auto_upgrade=True, workflows=workflow_source(variant, tmp))
+                floor = Floor(url)
+                a, b = caseflow_side(engine), floor_side(floor)
+                load0 = os.getloadavg()[0]
+                with variant_patches(variant):
+                    measure(a, b, cases=args.pg_steps // 4, rounds=args.rounds, warmup=args.warmup)
+                check_correctness(engine, floor, exact=variant != "clocks")
+                return Result(
+                    "PostgreSQL", variant, {"caseflow": a, "floor": b}, (load0, os.getloadavg()[0])
+                )
+            finally:
+                for thing in (engine, floor):
+                    if thing is not None:
+                        thing.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        for thing in (engine, floor):
-            if thing is not None:
-                thing.close()
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+
+
+def pg_repo_costs() -> str:
+    """The repository A/B of :func:`repo_costs`, on PostgreSQL."""
+    tmp = tempfile.mkdtemp(prefix="caseflow-bench-")
+    try:
+        with pg_schema() as url:
+            engine = Engine(url, auto_upgrade=True, workflows=workflow_source("plain", tmp))
+            try:
+                return repo_costs(engine)
+            finally:
+                engine.close()
+    except Exception as exc:  # noqa: BLE001
+        return f"\n(PostgreSQL repository costs skipped: {exc.__class__.__name__}: {exc})"
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -616,10 +657,14 @@ def machine_info(with_pg: bool) -> list[str]:
     except (OSError, StopIteration):
         pass
     lines = [
-        f"nproc: {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()}"
-        f" ({cpu}); {platform.platform()}",
-        f"Python {platform.python_version()} ({platform.python_implementation()}); "
-        f"SQLite {sqlite3.sqlite_version}",
+        (
+            f"nproc: {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()}"
+            f" ({cpu}); {platform.platform()}"
+        ),
+        (
+            f"Python {platform.python_version()} ({platform.python_implementation()}); "
+            f"SQLite {sqlite3.sqlite_version}"
+        ),
     ]
     if with_pg:
         try:
@@ -646,49 +691,70 @@ def print_result(res: Result, args: argparse.Namespace) -> None:
     cf, fl, r = res.stats("caseflow"), res.stats("floor"), res.ratios()
     print(
         f"\n== {DB_LABEL[res.db]}; {VARIANT_LABEL[res.variant]}: {cf['steps']} timed steps "
-        f"per side, {len(res.sides['floor'].round_ns)} rounds =="
+        f"per side, {len(res.sides['floor'].round_ns)} rounds; load average "
+        f"{res.load[0]:.2f} -> {res.load[1]:.2f} =="
     )
-    head = f"{'':10} {'steps/s':>9} {'med µs/step':>12} {'mean µs':>9}" + "".join(
+    head = f"{'':10} {'steps/s':>9} {'med µs/step':>12} {'mean µs':>9} {'cpu µs':>8}" + "".join(
         f" {k + ' med':>17}" for k in KINDS
     )
     print(head)
     for name, s in (("caseflow", cf), ("floor", fl)):
         print(
             f"{name:10} {s['steps_per_s']:9.0f} {s['median_us']:12.1f} {s['mean_us']:9.1f}"
+            f" {s['cpu_us']:8.1f}"
             + "".join(f" {s['med_' + k]:8.1f} (p90 {s['p90_' + k]:5.0f})" for k in KINDS)
         )
     print(
         f"{'ratio':10} {1 / r['throughput']:9.2f} {r['median']:12.2f} {r['throughput']:9.2f}"
+        f" {r['cpu']:8.2f}"
         + "".join(f" {r[k]:17.2f}" for k in KINDS)
     )
     print(
         f"ratio caseflow/floor: {r['median']:.2f}x by median µs/step, {r['throughput']:.2f}x by "
         f"throughput (per-round throughput ratio min/median/max "
-        f"{r['round_min']:.2f}/{r['round_med']:.2f}/{r['round_max']:.2f}); extra "
-        f"{cf['median_us'] - fl['median_us']:.0f} µs/step (median)"
+        f"{r['round_min']:.2f}/{r['round_med']:.2f}/{r['round_max']:.2f}), {r['cpu']:.2f}x by "
+        f"this process's CPU time; extra {cf['median_us'] - fl['median_us']:.0f} µs/step "
+        f"(median), {cf['cpu_us'] - fl['cpu_us']:.0f} CPU µs/step"
     )
+    ncpu = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if max(res.load) > 0.75 * (ncpu or 1):
+        print(
+            f"WARNING: load average {max(res.load):.1f} on {ncpu} CPUs: other processes competed "
+            "for the CPU; the extra CPU work of caseflow is hit harder than the floor. Re-run "
+            "on a quiet machine for figures to quote."
+        )
 
 
 def markdown_table(results: list[Result]) -> str:
     rows = [
-        "| database | workflow | side | steps/s | median µs/step | start | accept | start_review"
-        " | decide | ratio (median) | ratio (throughput) |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        (
+            "| database | workflow | side | steps/s | median µs/step | start | accept | start_review"
+            " | decide | client CPU µs/step | ratio (median) | ratio (throughput) | ratio (CPU)"
+            " | load avg |"
+        ),
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for res in results:
         r = res.ratios()
         for name in ("caseflow", "floor"):
             s = res.stats(name)
             ratio = (
-                (f"**{r['median']:.2f}×**", f"{r['throughput']:.2f}×")
+                (
+                    f"**{r['median']:.2f}×**",
+                    f"{r['throughput']:.2f}×",
+                    f"{r['cpu']:.2f}×",
+                    f"{res.load[0]:.1f}→{res.load[1]:.1f}",
+                )
                 if name == "caseflow"
-                else ("", "")
+                else ("", "", "", "")
             )
             rows.append(
                 f"| {res.db} | {res.variant} | {name} | {s['steps_per_s']:.0f} | "
                 f"{s['median_us']:.0f} | "
                 + " | ".join(f"{s['med_' + k]:.0f}" for k in KINDS)
-                + f" | {ratio[0]} | {ratio[1]} |"
+                + f" | {s['cpu_us']:.0f} | "
+                + " | ".join(ratio)
+                + " |"
             )
     return "\n".join(rows)
 
@@ -770,7 +836,8 @@ def profile_sqlite(args: argparse.Namespace) -> str:
         a, b = caseflow_side(engine), floor_side(floor)
         for side in (a, b):
             run_cases(side, args.warmup, record=False)
-        cf_stats, steps = _profile_side(a, n_cases)
+        with variant_patches(args.profile_variant):
+            cf_stats, steps = _profile_side(a, n_cases)
         fl_stats, _ = _profile_side(b, n_cases)
         cf_raw: dict[Any, Any] = cf_stats.stats  # type: ignore[attr-defined]
         fl_raw: dict[Any, Any] = fl_stats.stats  # type: ignore[attr-defined]
@@ -829,7 +896,10 @@ def profile_sqlite(args: argparse.Namespace) -> str:
             ("engine/base.py", "_commit_impl"),
         )
         for suffix, name in wanted:
-            def pick(raw: dict[Any, Any], suffix: str = suffix, name: str = name) -> tuple[float, float]:
+
+            def pick(
+                raw: dict[Any, Any], suffix: str = suffix, name: str = name
+            ) -> tuple[float, float]:
                 # the outermost entry of that name (nested same-name calls would double count)
                 found = [v for k, v in raw.items() if k[2] == name and k[0].endswith(suffix)]
                 if not found:
@@ -853,14 +923,17 @@ def profile_sqlite(args: argparse.Namespace) -> str:
                 emit("\n(pyinstrument is not installed: pip install pyinstrument)")
             else:
                 profiler = Profiler(interval=0.0001)
-                profiler.start()
-                run_cases(a, n_cases, record=False)
-                profiler.stop()
+                with variant_patches(args.profile_variant):
+                    profiler.start()
+                    run_cases(a, n_cases, record=False)
+                    profiler.stop()
                 emit("\n== pyinstrument (caseflow side) ==")
                 emit(profiler.output_text(unicode=True, color=False, show_all=False))
 
         emit(component_costs(engine))
         emit(repo_costs(engine))
+        if args.db != "sqlite":
+            emit(pg_repo_costs())
         a.close()
         b.close()
     finally:
@@ -883,7 +956,7 @@ def component_costs(engine: Engine) -> str:
     decide_event = compiled.event("decide")
 
     def sel() -> Any:
-        return select(*repo._CASE_COLUMNS).where(cases.c.id == case.id)  # noqa: SLF001
+        return select(*repo._CASE_COLUMNS).where(cases.c.id == case.id)
 
     def upd() -> Any:
         return (
@@ -901,7 +974,7 @@ def component_costs(engine: Engine) -> str:
         )
 
     hoisted = sel()
-    hoisted._generate_cache_key()  # noqa: SLF001
+    hoisted._generate_cache_key()
 
     pieces: list[tuple[str, Callable[[], Any]]] = [
         (
@@ -958,7 +1031,7 @@ def component_costs(engine: Engine) -> str:
         (
             "  jsonschema is_valid (start data)",
             lambda: compiled._data_validator.is_valid(START_DATA),
-        ),  # noqa: SLF001
+        ),
         ("engine.compiled(name) (start: registry lookup)", lambda: engine.compiled(WORKFLOW)),
         (
             "engine.log.info(...) filtered at WARNING",
@@ -975,10 +1048,10 @@ def component_costs(engine: Engine) -> str:
         ),
         ("structlog bound (cached) logger .info", _cached_logger_call()),
         ("build select(*_CASE_COLUMNS).where(id==)", sel),
-        ("  ... + _generate_cache_key()", lambda: sel()._generate_cache_key()),  # noqa: SLF001
-        ("  hoisted statement: _generate_cache_key()", lambda: hoisted._generate_cache_key()),  # noqa: SLF001
+        ("  ... + _generate_cache_key()", lambda: sel()._generate_cache_key()),
+        ("  hoisted statement: _generate_cache_key()", hoisted._generate_cache_key),
         ("build update(cases).where(..).values(..)", upd),
-        ("  ... + _generate_cache_key()", lambda: upd()._generate_cache_key()),  # noqa: SLF001
+        ("  ... + _generate_cache_key()", lambda: upd()._generate_cache_key()),
         ("build insert(history)", lambda: insert(history)),
         ("repo.new_case_id()", repo.new_case_id),
         (
@@ -1009,39 +1082,85 @@ def repo_costs(engine: Engine) -> str:
     from caseflow.store.tables import cases, history  # noqa: PLC0415
 
     lines = [
-        "\n== repository calls vs the same SQL built once (SQLite, µs per call, best of 5,"
-        " in one rolled-back transaction) ==",
+        (
+            f"\n== repository calls vs the same SQL built once ({engine.db.dialect.name}, µs per "
+            "call, best of 5, in one rolled-back transaction) =="
+        ),
         f"  {'operation':44} {'caseflow repo':>13} {'prebuilt':>9} {'extra':>8}",
     ]
     now = dt.datetime.now(dt.UTC)
     ids = (f"bench{n:027d}" for n in itertools.count())
     try:
-        h_sel = select(*repo._CASE_COLUMNS).where(cases.c.id == bindparam("p_id"))  # noqa: SLF001
+        h_sel = select(*repo._CASE_COLUMNS).where(cases.c.id == bindparam("p_id"))
         h_upd = update(cases).where(
             cases.c.id == bindparam("p_id"), cases.c.row_version == bindparam("p_rv")
         )
         h_ins_case, h_ins_hist = insert(cases), insert(history)
 
         def make_case() -> Case:
-            return Case(next(ids), WORKFLOW, 1, "submitted", "active", dict(START_DATA), ORG, 1,
-                        now, now, None)
+            return Case(
+                next(ids),
+                WORKFLOW,
+                1,
+                "submitted",
+                "active",
+                dict(START_DATA),
+                ORG,
+                1,
+                now,
+                now,
+                None,
+            )
 
         case = make_case()
-        entry = HistoryEntry(case.id, 2, now, "transition", "accept", "submitted", "accepted",
-                             CLERK.id, ("window_clerk",), ORG, {})
+        entry = HistoryEntry(
+            case.id,
+            2,
+            now,
+            "transition",
+            "accept",
+            "submitted",
+            "accepted",
+            CLERK.id,
+            ("window_clerk",),
+            ORG,
+            {},
+        )
         case_params = {
-            "workflow": WORKFLOW, "workflow_version": 1, "state": "submitted",
-            "status": "active", "data": START_DATA, "org": ORG, "business_key": None,
-            "row_version": 1, "created_at": now, "updated_at": now, "escalation_level": 0,
+            "workflow": WORKFLOW,
+            "workflow_version": 1,
+            "state": "submitted",
+            "status": "active",
+            "data": START_DATA,
+            "org": ORG,
+            "business_key": None,
+            "row_version": 1,
+            "created_at": now,
+            "updated_at": now,
+            "escalation_level": 0,
         }
         hist_params = {
-            "case_id": case.id, "seq": 2, "at": now, "kind": "transition", "event": "accept",
-            "from_state": "submitted", "to_state": "accepted", "actor_id": CLERK.id,
-            "actor_roles": ["window_clerk"], "actor_org": ORG, "details": {},
+            "case_id": case.id,
+            "seq": 2,
+            "at": now,
+            "kind": "transition",
+            "event": "accept",
+            "from_state": "submitted",
+            "to_state": "accepted",
+            "actor_id": CLERK.id,
+            "actor_roles": ["window_clerk"],
+            "actor_org": ORG,
+            "details": {},
         }
         upd_params = {
-            "p_id": case.id, "p_rv": 1, "state": "submitted", "status": "active",
-            "data": START_DATA, "org": ORG, "row_version": 1, "updated_at": now,
+            "p_id": case.id,
+            "p_rv": 1,
+            "state": "submitted",
+            "status": "active",
+            "data": START_DATA,
+            "org": ORG,
+            "row_version": 1,
+            "updated_at": now,
             "escalation_level": 0,
         }
         with engine.db.connect() as conn:
@@ -1049,18 +1168,26 @@ def repo_costs(engine: Engine) -> str:
             try:
                 repo.insert_case(conn, case)
                 ops: list[tuple[str, Callable[[], Any], Callable[[], Any]]] = [
-                    ("load_case (select by id, build Case)",
-                     lambda: repo.load_case(conn, case.id),
-                     lambda: conn.execute(h_sel, {"p_id": case.id}).first()),
-                    ("update_case (row-version checked update)",
-                     lambda: repo.update_case(conn, 1, case),
-                     lambda: conn.execute(h_upd, upd_params).rowcount),
-                    ("insert_history (one entry)",
-                     lambda: repo.insert_history(conn, [entry]),
-                     lambda: conn.execute(h_ins_hist, hist_params)),
-                    ("insert_case",
-                     lambda: repo.insert_case(conn, make_case()),
-                     lambda: conn.execute(h_ins_case, {"id": next(ids), **case_params})),
+                    (
+                        "load_case (select by id, build Case)",
+                        lambda: repo.load_case(conn, case.id),
+                        lambda: conn.execute(h_sel, {"p_id": case.id}).first(),
+                    ),
+                    (
+                        "update_case (row-version checked update)",
+                        lambda: repo.update_case(conn, 1, case),
+                        lambda: conn.execute(h_upd, upd_params).rowcount,
+                    ),
+                    (
+                        "insert_history (one entry)",
+                        lambda: repo.insert_history(conn, [entry]),
+                        lambda: conn.execute(h_ins_hist, hist_params),
+                    ),
+                    (
+                        "insert_case",
+                        lambda: repo.insert_case(conn, make_case()),
+                        lambda: conn.execute(h_ins_case, {"id": next(ids), **case_params}),
+                    ),
                 ]
                 total = [0.0, 0.0]
                 for label, mine, prebuilt in ops:
@@ -1076,14 +1203,17 @@ def repo_costs(engine: Engine) -> str:
             finally:
                 trans.rollback()
         for label, fn_a, fn_b in (
-            ("empty write transaction: Engine._write()", engine._write, engine.db.begin),  # noqa: SLF001
+            ("empty write transaction: Engine._write()", engine._write, engine.db.begin),
         ):
+
             def run(factory: Callable[[], Any]) -> None:
                 with factory():
                     pass
 
-            best = [min(timeit.repeat(lambda f=f: run(f), number=300, repeat=5)) / 300 * 1e6
-                    for f in (fn_a, fn_b)]
+            best = [
+                min(timeit.repeat(lambda f=f: run(f), number=300, repeat=5)) / 300 * 1e6
+                for f in (fn_a, fn_b)
+            ]
             lines.append(
                 f"  {label + ' vs db.begin()':44} {best[0]:13.1f} {best[1]:9.1f} "
                 f"{best[0] - best[1]:+8.1f}"
@@ -1115,8 +1245,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--steps",
         type=int,
-        default=8000,
-        help="timed steps per side on SQLite (4 per case; default 8000)",
+        default=6000,
+        help="timed steps per side and workflow variant on SQLite (4 per case; default 6000)",
     )
     parser.add_argument(
         "--pg-steps",
@@ -1142,7 +1272,10 @@ def main(argv: list[str] | None = None) -> int:
         "--profile-steps", type=int, default=2000, help="steps per side under cProfile"
     )
     parser.add_argument(
-        "--profile-variant", choices=("plain", "clocks"), default="plain", help="workflow to profile"
+        "--profile-variant",
+        choices=("plain", "clocks", "prebuilt"),
+        default="plain",
+        help="what to profile (see --variants; default plain)",
     )
     parser.add_argument("--profile-top", type=int, default=15, help="rows per profile table")
     parser.add_argument(
@@ -1158,6 +1291,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     for line in machine_info(args.db != "sqlite"):
         print(line)
+    print("load average at start: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     variants = [v for v in args.variants.split(",") if v]
     if "clocks" in variants and not shipped_has_clocks():
         print("(the shipped workflow has no clocks: the 'clocks' variant is skipped)")
@@ -1172,7 +1306,7 @@ def main(argv: list[str] | None = None) -> int:
             for variant in variants:
                 results.append(bench_postgres(args, variant))
                 print_result(results[-1], args)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             if args.db == "postgres":
                 raise
             print(f"\nPostgreSQL skipped: {exc.__class__.__name__}: {exc}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +23,7 @@ if TYPE_CHECKING:
     from caseflow.cases import Actor, Case
     from caseflow.clocks.time import Clock
     from caseflow.clockwork import Calendars
-    from caseflow.definitions.model import WorkflowDef
+    from caseflow.definitions.model import ClockDef, WorkflowDef
     from caseflow.store.clockrepo import Timer
 
 
@@ -56,7 +55,7 @@ class ClockAPI:
         reload_calendars: Callable[[], None]
 
     def clocks(self, case_id: str) -> list[ClockView]:
-        """Every clock the case has had, with its status (running/paused/warned/breached/stopped)."""
+        """Every clock the case has had, with its status (running/warned/breached/...)."""
         with self._read() as conn:
             case = repo.load_case(conn, case_id)
             if case is None:
@@ -96,8 +95,7 @@ class ClockAPI:
             spec = definition.clocks.get(clock)
             states = clockrepo.load_clocks(conn, case_id)
             state = states.get(clock)
-            _check_extension(spec, state, clock, actor, reason)
-            assert spec is not None and state is not None  # noqa: S101 - checked above
+            spec, state = _check_extension(spec, state, clock, actor, reason)
             calendar = self.calendars.for_workflow(definition)
             extended, timers = runtime.extend(spec, state, calendar, definition.timezone, now)
             plan = runtime.ClockPlan(changed={clock: extended}, cancel={clock}, arm=timers)
@@ -219,8 +217,8 @@ def _provisional(states: dict[str, runtime.ClockState]) -> Iterator[runtime.Cloc
 
 
 def _check_extension(
-    spec: Any, state: runtime.ClockState | None, clock: str, actor: Actor, reason: str
-) -> None:
+    spec: ClockDef | None, state: runtime.ClockState | None, clock: str, actor: Actor, reason: str
+) -> tuple[ClockDef, runtime.ClockState]:
     if spec is None or state is None:
         raise InvalidEvent(f"the case has no clock {clock!r}")
     ext = spec.extension
@@ -243,6 +241,7 @@ def _check_extension(
         raise InvalidEvent(
             f"clock {clock!r} was already extended {state.extensions} time(s); {ext.times} allowed"
         )
+    return spec, state
 
 
 __all__ = ["ClockAPI", "ClockView"]

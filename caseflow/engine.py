@@ -20,7 +20,6 @@ from caseflow.cases import Actor, Case, HistoryEntry
 from caseflow.clockapi import ClockAPI
 from caseflow.clocks.time import Clock, SystemClock
 from caseflow.clockwork import Calendars, apply_clocks
-from caseflow.notify import LoggingNotifier
 from caseflow.definitions.loader import load_text
 from caseflow.definitions.registry import Registry, shipped_workflows_dir
 from caseflow.errors import (
@@ -32,6 +31,7 @@ from caseflow.errors import (
     WorkflowNotFound,
 )
 from caseflow.migrate import ensure_current
+from caseflow.notify import LoggingNotifier
 from caseflow.store import clockrepo, repo
 from caseflow.store.db import DEFAULT_URL, READ_ONLY, connect
 
@@ -39,10 +39,10 @@ if TYPE_CHECKING:
     import datetime as dt
     from collections.abc import Iterator, Mapping, Sequence
 
-    from caseflow.abc import Calendar, Notifier
     from sqlalchemy.engine import Connection
     from sqlalchemy.engine import Engine as SAEngine
 
+    from caseflow.abc import Calendar, Notifier
     from caseflow.definitions.model import WorkflowDef
 
 

@@ -117,7 +117,7 @@ class TestCases:
         listed = runner.invoke(cli, ["cases", "list", "--db", db, "--json"])
         assert 0 == listed.exit_code, listed.output
         cases = json.loads(listed.output)
-        assert ["delivered"] == [c["state"] for c in cases]
+        assert ["delivered", "accepted"] == [c["state"] for c in cases]
         shown = runner.invoke(cli, ["cases", "show", cases[0]["id"], "--db", db, "--json"])
         detail = json.loads(shown.output)
         moves = [h for h in detail["history"] if h["kind"] != "clock"]
@@ -156,3 +156,50 @@ class TestDb:
         )
         assert 0 == result.exit_code, result.output
         assert "CREATE TABLE cf_history" in result.output
+
+
+class TestTimersCli:
+    def test_list_fire_due_calendar_load_and_recompute(self, tmp_path: Path):
+        """The operator sees due timers, fires them once, loads 2027 data and fixes deadlines."""
+        from caseflow import Actor, Engine
+        from caseflow.testing import MovableClock
+
+        db = f"sqlite:///{tmp_path / 't.db'}"
+        clerk = Actor("c", {"window_clerk"}, "a/b")
+        data = {"applicant": "a", "matter": "m"}
+        with Engine(
+            db, workflows=ROOT / "workflows", clock=MovableClock("2026-03-02T09:00")
+        ) as eng:
+            old = eng.start("administrative_approval", data=data, actor=clerk)
+        with Engine(
+            db, workflows=ROOT / "workflows", clock=MovableClock("2026-12-28T09:00")
+        ) as eng:
+            late = eng.start("administrative_approval", data=data, actor=clerk)
+        runner = CliRunner()
+        listed = json.loads(runner.invoke(cli, ["timers", "list", "--db", db, "--json"]).output)
+        assert [(old.id, "breach", False), (late.id, "breach", True)] == [
+            (t["case_id"], t["kind"], t["provisional"]) for t in listed
+        ]
+        assert "2026-03-09T16:00:00+00:00" == listed[0]["due_at"]
+        fired = runner.invoke(cli, ["timers", "fire-due", "--db", db])
+        assert "fired: breach 1;" in fired.output
+        assert (
+            "fired: nothing due;" in runner.invoke(cli, ["timers", "fire-due", "--db", db]).output
+        )
+        shown = json.loads(
+            runner.invoke(cli, ["cases", "show", old.id, "--db", db, "--json"]).output
+        )
+        assert "accepted" == shown["state"]
+        overlay = tmp_path / "2027.yaml"
+        overlay.write_text("years:\n  2027:\n    holidays: ['2027-01-01']\n")
+        loaded = runner.invoke(cli, ["calendar", "load", str(overlay), "--db", db])
+        assert 0 == loaded.exit_code, loaded.output
+        assert "loaded calendar data for 2027" in loaded.output
+        again = runner.invoke(cli, ["timers", "recompute", "--db", db, "--operator", "ops-1"])
+        assert "recomputed 1 provisional deadline(s)" in again.output
+        shown = json.loads(
+            runner.invoke(cli, ["cases", "show", late.id, "--db", db, "--json"]).output
+        )
+        window = next(c for c in shown["clocks"] if c["name"] == "correction_window")
+        assert ("2027-01-05", False) == (window["last_day"], window["provisional"])
+        assert "ops-1" == shown["history"][-1]["actor"]

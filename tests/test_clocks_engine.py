@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
 from caseflow import Actor, Forbidden, InvalidEvent
-from caseflow.testing import MovableClock
+
+if TYPE_CHECKING:
+    from caseflow.testing import MovableClock
 
 SH = ZoneInfo("Asia/Shanghai")
 CLERK = Actor("clerk-7", {"window_clerk"}, "hainan/haikou/longhua")
@@ -121,7 +124,7 @@ class TestDecisionClock:
         assert (dt.date(2026, 11, 19), 1) == (extended.last_day, extended.extensions)
         with pytest.raises(InvalidEvent, match="already extended 1"):
             engine.extend_clock(case.id, "decision", actor=HEAD, reason="again")
-        note = [h for h in engine.history(case.id) if h.details.get("action") == "extended"][0]
+        note = next(h for h in engine.history(case.id) if h.details.get("action") == "extended")
         assert ("head-1", "需现场核查", "10 workdays") == (
             note.actor_id,
             note.details["reason"],

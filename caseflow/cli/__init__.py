@@ -43,6 +43,7 @@ def cli(verbose: bool) -> None:
 
 def _register() -> None:
     from caseflow.cli import cases, db, demo, timers, workflows
+    from caseflow.cli.calendar import calendar_group
 
     cli.add_command(demo.demo)
     cli.add_command(workflows.workflows_group)
@@ -50,10 +51,6 @@ def _register() -> None:
     cli.add_command(cases.cases_group)
     cli.add_command(timers.timers_group)
     cli.add_command(timers.worker)
-    try:
-        from caseflow.cli.calendar import calendar_group
-    except ImportError:  # pragma: no cover - only while the module is being written
-        return
     cli.add_command(calendar_group)
 
 

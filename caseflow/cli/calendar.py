@@ -173,3 +173,28 @@ def due(
         )
     else:
         click.echo("provisional: no")
+
+
+@calendar_group.command(name="load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--db",
+    "db",
+    envvar="CASEFLOW_DATABASE_URL",
+    default="caseflow.db",
+    show_default=True,
+    help="Database URL or SQLite file (env CASEFLOW_DATABASE_URL).",
+)
+def load(file: str, db: str) -> None:
+    """Store holidays and make-up workdays for years the calendar does not know yet.
+
+    Then run `caseflow timers recompute` to make provisional deadlines exact.
+    """
+    from caseflow.cli.common import open_engine
+
+    with open_engine(db) as engine:
+        years = engine.load_calendar_overlay(file)
+    click.echo(
+        f"loaded calendar data for {', '.join(map(str, years))} from {file}; "
+        "run `caseflow timers recompute` to fix provisional deadlines"
+    )

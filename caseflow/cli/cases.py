@@ -8,8 +8,8 @@ import click
 from rich.table import Table
 
 from caseflow.cli.common import db_option, local_time, open_engine, workflows_option
-from caseflow.cli.render import console as make_console
 from caseflow.cli.render import clocks_table, timeline
+from caseflow.cli.render import console as make_console
 from caseflow.store.repo import case_to_json
 
 

@@ -42,7 +42,7 @@ STEPS: list[tuple[str, Actor, str, dict[str, object]]] = [
 )
 def demo(db: str) -> None:
     """Run approval cases end to end, with their legal clocks, and print their timelines."""
-    from caseflow.engine import Engine  # noqa: PLC0415
+    from caseflow.engine import Engine
 
     console = make_console()
     clock = MovableClock("2026-09-21T09:12")

@@ -48,9 +48,8 @@ def _clock_row(details: dict[str, Any]) -> tuple[str, str, str]:
     parts = []
     if details.get("last_day"):
         parts.append(f"last day {details['last_day']}")
-    for key in ("reason", "from_org", "to_org", "level", "event", "error", "note"):
-        if details.get(key) is not None:
-            parts.append(f"{key.replace('_', ' ')}: {details[key]}")
+    keys = ("reason", "from_org", "to_org", "level", "event", "error", "note")
+    parts += [f"{k.replace('_', ' ')}: {details[k]}" for k in keys if details.get(k) is not None]
     if details.get("provisional"):
         parts.append("PROVISIONAL")
     return f"[magenta]{what}[/]", "", "; ".join(parts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import signal
 import threading
@@ -94,7 +95,13 @@ def recompute(db: str, workflows: tuple[str, ...], operator: str | None) -> None
 @workflows_option
 @click.option("--interval", default=30.0, show_default=True, help="Seconds between sweeps.")
 @click.option("--batch", default=500, show_default=True)
-def worker(db: str, workflows: tuple[str, ...], interval: float, batch: int) -> None:
+@click.option(
+    "--lease",
+    default=300.0,
+    show_default=True,
+    help="Seconds a claimed batch stays ours; after that another worker may take it.",
+)
+def worker(db: str, workflows: tuple[str, ...], interval: float, batch: int, lease: float) -> None:
     """Sweep due timers every INTERVAL seconds until interrupted (run several for throughput)."""
     engine = open_engine(db, workflows)
     stop = threading.Event()
@@ -104,7 +111,9 @@ def worker(db: str, workflows: tuple[str, ...], interval: float, batch: int) -> 
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    scheduler = engine.start_scheduler(interval=interval, batch=batch)
+    scheduler = engine.start_scheduler(
+        interval=interval, batch=batch, lease=dt.timedelta(seconds=lease)
+    )
     click.echo(f"caseflow worker: sweeping every {interval:g}s; Ctrl-C to stop", err=True)
     try:
         scheduler.modify_job("caseflow-sweep", next_run_time=engine.clock.now())

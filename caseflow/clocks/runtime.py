@@ -13,7 +13,6 @@ drifts. The engine stores :class:`ClockState` rows and the :class:`TimerSpec` ti
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
@@ -22,6 +21,7 @@ from caseflow.clocks.durations import Duration
 from caseflow.clocks.periods import Due, after, compute_due, warn_at
 
 if TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import Mapping
 
     from caseflow.abc import Calendar
