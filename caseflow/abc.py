@@ -8,10 +8,11 @@ Plugins are found by name through one entry-point group per kind (``caseflow.cal
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import datetime as dt
+    from collections.abc import Mapping, Sequence
 
 
 class Calendar(ABC):
@@ -55,4 +56,16 @@ class Notifier(ABC):
         Send ``message`` about ``case_id`` to whoever holds ``roles`` at ``org``.
 
         :raises Exception: any failure; the engine retries and never lets it block a call.
+        """
+
+
+class RosterProvider(ABC):
+    """Who may vote: the electorate of a vote, snapshotted when the vote opens."""
+
+    @abstractmethod
+    def members(self, *, group: str | None, org: str, data: Mapping[str, Any]) -> Sequence[str]:
+        """
+        Voter ids for ``group`` at ``org`` (e.g. the representatives of a village).
+
+        :raises LookupError: if the group or org is unknown.
         """

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from caseflow import machine
 from caseflow.cases import Actor, Case, HistoryEntry
 from caseflow.clockapi import ClockAPI
+from caseflow.voteapi import VoteAPI
 from caseflow.clocks.time import Clock, SystemClock
 from caseflow.clockwork import Calendars, apply_clocks
 from caseflow.definitions.loader import load_text
@@ -42,11 +43,11 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
     from sqlalchemy.engine import Engine as SAEngine
 
-    from caseflow.abc import Calendar, Notifier
+    from caseflow.abc import Calendar, Notifier, RosterProvider
     from caseflow.definitions.model import WorkflowDef
 
 
-class Engine(ClockAPI):
+class Engine(ClockAPI, VoteAPI):
     """
     Runs cases of declarative workflows on SQLite or PostgreSQL.
 
@@ -72,11 +73,13 @@ class Engine(ClockAPI):
         calendar: str | Calendar | None = None,
         calendar_overlays: Sequence[str | Path] = (),
         notifier: Notifier | None = None,
+        rosters: Mapping[str, RosterProvider] | None = None,
         **engine_options: Any,
     ) -> None:
         self.clock: Clock = clock or SystemClock()
         self.calendars = Calendars(calendar, calendar_overlays)
         self.notifier: Notifier = notifier or LoggingNotifier()
+        self.rosters: dict[str, RosterProvider] = dict(rosters or {})
         self.log = logger if logger is not None else structlog.get_logger("caseflow")
         if isinstance(workflows, Registry):
             self.registry = workflows
@@ -231,18 +234,10 @@ class Engine(ClockAPI):
                     if done is not None:
                         return repo.case_from_json(done)
                 repo.insert_case(conn, case)
-                entries = [entry]
-                if definition.clocks:
-                    entries += apply_clocks(
-                        conn,
-                        definition,
-                        self.calendars.for_workflow(definition),
-                        case,
-                        event=None,
-                        entered=case.state,
-                        actor=actor,
-                        now=now,
-                    )
+                entries = [
+                    entry,
+                    *self._follow_up(conn, definition, case, None, None, case.state, actor, now),
+                ]
                 repo.insert_history(conn, entries)
                 if idempotency_key is not None:
                     repo.save_idempotent(conn, idempotency_key, case, "start", now)
@@ -343,21 +338,49 @@ class Engine(ClockAPI):
         )
         if not repo.update_case(conn, case.version, outcome.case):
             raise ConcurrencyConflict(case.id, case.version)
-        entries = list(outcome.history)
-        definition = compiled.definition
+        entries = [
+            *outcome.history,
+            *self._follow_up(
+                conn,
+                compiled.definition,
+                outcome.case,
+                event,
+                outcome.left,
+                outcome.entered,
+                actor,
+                now,
+            ),
+        ]
+        repo.insert_history(conn, entries)
+        return outcome.case
+
+    def _follow_up(
+        self,
+        conn: Connection,
+        definition: WorkflowDef,
+        case: Case,
+        event: str | None,
+        left: str | None,
+        entered: str | None,
+        actor: Actor,
+        now: dt.datetime,
+    ) -> list[HistoryEntry]:
+        """What a start or transition does besides the state: clocks, votes."""
+        entries: list[HistoryEntry] = []
         if definition.clocks:
             entries += apply_clocks(
                 conn,
                 definition,
                 self.calendars.for_workflow(definition),
-                outcome.case,
+                case,
                 event=event,
-                entered=outcome.entered,
+                entered=entered,
                 actor=actor,
                 now=now,
             )
-        repo.insert_history(conn, entries)
-        return outcome.case
+        if left is not None or entered is not None:
+            entries += self._vote_hooks(conn, definition, case, left, entered, now)
+        return entries
 
     def get(self, case_id: str) -> Case:
         """The case as stored. Raises :class:`CaseNotFound`."""

@@ -172,6 +172,8 @@ class Sweeper:
         case = repo.load_case(conn, timer.case_id)
         if case is None or case.status != "active":
             return False
+        if timer.kind == "vote_close":
+            return self.engine._close_due_vote(conn, case, now)
         definition = self.engine.workflow(case.workflow, case.workflow_version)
         clock = definition.clocks.get(timer.clock or "")
         states = clockrepo.load_clocks(conn, case.id)

@@ -27,6 +27,7 @@ from caseflow.definitions.model import (
     EventDef,
     Extension,
     StateDef,
+    VoteDef,
     WorkflowDef,
 )
 
@@ -221,6 +222,56 @@ def _clock(reporter: Reporter, refs: _Refs, name: str, ck: raw.RawClock) -> Cloc
     )
 
 
+def _vote(
+    reporter: Reporter, refs: _Refs, state: str, vote: raw.RawVote, events: dict[str, EventDef]
+) -> VoteDef | None:
+    """A vote's references: its events leave this state; its rule and window parse."""
+    from caseflow.voting import VoteRule  # noqa: PLC0415 - voting imports errors only
+
+    path: Path_ = ("states", state, "vote")
+    n = len(reporter.problems)
+    for key in ("on_pass", "on_fail", "on_no_quorum"):
+        name = getattr(vote, key)
+        if name is None:
+            continue
+        if name not in refs.events:
+            reporter.add((*path, key), f"unknown event {name!r}{suggest(name, refs.events)}")
+        elif name in events and state not in events[name].sources:
+            reporter.add((*path, key), f"event {name!r} does not fire from state {state!r}")
+    refs.roles_(vote.clerk_roles, (*path, "clerk_roles"))
+    electorate = vote.electorate
+    if (electorate.data is None) == (electorate.provider is None):
+        reporter.add(
+            (*path, "electorate"),
+            "give exactly one of 'data' (a list in the case "
+            "data) or 'provider' (a RosterProvider plugin)",
+        )
+    try:
+        VoteRule.parse(vote.rule)
+    except ValueError as exc:
+        reporter.add((*path, "rule"), str(exc))
+    window = (
+        None
+        if vote.closes_after is None
+        else _duration(reporter, vote.closes_after, (*path, "closes_after"))
+    )
+    if len(reporter.problems) > n:
+        return None
+    return VoteDef(
+        electorate_data=electorate.data,
+        electorate_provider=electorate.provider,
+        electorate_group=electorate.group,
+        rule=vote.rule,
+        secret=vote.ballot == "secret",
+        closes_after=window,
+        close_when_all_voted=vote.close_when_all_voted,
+        clerk_roles=tuple(vote.clerk_roles),
+        on_pass=vote.on_pass,
+        on_fail=vote.on_fail,
+        on_no_quorum=vote.on_no_quorum or vote.on_fail,
+    )
+
+
 def _graph(
     reporter: Reporter,
     states: dict[str, raw.RawState | None],
@@ -309,6 +360,13 @@ def build(
         for n, ck in elements["clocks"].items()
         if ck is not None and (c := _clock(reporter, refs, n, ck)) is not None
     }
+    votes = {
+        n: v
+        for n, st in states.items()
+        if st is not None
+        and st.vote is not None
+        and (v := _vote(reporter, refs, n, st.vote, events)) is not None
+    }
     if len(reporter.problems) == before_events:  # broken events would make the graph lie
         _graph(reporter, states, elements["events"])
     if reporter.problems or header is None or any(s is None for s in states.values()):
@@ -324,7 +382,7 @@ def build(
         roles=tuple(roles),
         data_schema=header.data,
         states={
-            n: StateDef(name=n, title=s.title, initial=s.initial, final=s.final)
+            n: StateDef(name=n, title=s.title, initial=s.initial, final=s.final, vote=votes.get(n))
             for n, s in states.items()
             if s is not None
         },

@@ -19,6 +19,24 @@ from caseflow.definitions.expr import Guard
 _FROZEN = ConfigDict(frozen=True, arbitrary_types_allowed=True, extra="forbid")
 
 
+class VoteDef(BaseModel):
+    """A vote held while the case is in a state (村民代表会议票决, 云票决)."""
+
+    model_config = _FROZEN
+
+    electorate_data: str | None = None
+    electorate_provider: str | None = None
+    electorate_group: str | None = None
+    rule: Mapping[str, Any]
+    secret: bool = True
+    closes_after: Duration | None = None
+    close_when_all_voted: bool = True
+    clerk_roles: tuple[str, ...] = ()
+    on_pass: str
+    on_fail: str
+    on_no_quorum: str
+
+
 class StateDef(BaseModel):
     """A state a case can be in."""
 
@@ -28,6 +46,7 @@ class StateDef(BaseModel):
     title: str = ""
     initial: bool = False
     final: bool = False
+    vote: VoteDef | None = None
 
 
 class Branch(BaseModel):

@@ -26,12 +26,35 @@ class RawHeader(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
+class RawElectorate(BaseModel):
+    model_config = _STRICT
+
+    data: str | None = None
+    provider: str | None = None
+    group: str | None = None
+
+
+class RawVote(BaseModel):
+    model_config = _STRICT
+
+    electorate: RawElectorate
+    rule: dict[str, Any] = Field(default_factory=lambda: {"preset": "representative_meeting"})
+    ballot: Literal["open", "secret"] = "secret"
+    closes_after: str | None = None
+    close_when_all_voted: bool = True
+    clerk_roles: list[str] = Field(default_factory=list)
+    on_pass: str
+    on_fail: str
+    on_no_quorum: str | None = None
+
+
 class RawState(BaseModel):
     model_config = _STRICT
 
     title: str = ""
     initial: bool = False
     final: bool = False
+    vote: RawVote | None = None
 
 
 class RawBranch(BaseModel):

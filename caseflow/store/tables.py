@@ -175,3 +175,67 @@ idempotency = Table(
     Column("result", Json, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+votes = Table(
+    "cf_votes",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("case_id", Id, ForeignKey("cf_cases.id", ondelete="CASCADE"), nullable=False),
+    Column("state", String(100), nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("electorate", Json, nullable=False),
+    Column("rule", Json, nullable=False),
+    Column("secret", Boolean, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("closes_at", UTCDateTime, nullable=True),
+    Column("closed_at", UTCDateTime, nullable=True),
+    Column("result", Json, nullable=True),
+    UniqueConstraint("case_id", "state", "round"),
+)
+
+# Who was present (the attendance register): in person (recorded by a clerk) or online.
+vote_attendance = Table(
+    "cf_vote_attendance",
+    metadata,
+    Column(
+        "vote_id",
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("cf_votes.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("voter", String(200), primary_key=True),
+    Column("how", String(20), nullable=False),
+    Column("recorded_by", String(200), nullable=False),
+)
+
+# One ballot per voter per round: the primary key is the guarantee. For a secret vote
+# the choice is NULL here and only counted in cf_vote_tallies, which has no voter, no
+# time and no order: a ballot cannot be joined back to its voter.
+ballots = Table(
+    "cf_ballots",
+    metadata,
+    Column(
+        "vote_id",
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("cf_votes.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("voter", String(200), primary_key=True),
+    Column("choice", String(10), nullable=True),
+)
+
+vote_tallies = Table(
+    "cf_vote_tallies",
+    metadata,
+    Column(
+        "vote_id",
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("cf_votes.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("choice", String(10), primary_key=True),
+    Column("count", Integer, nullable=False),
+)
