@@ -117,8 +117,8 @@ class Sweeper:
             for timer in mine:
                 case = cases.get(timer.case_id)
                 state = states.get((timer.case_id, timer.clock or ""))
-                if case is None or state is None or state.phase != "running":
-                    continue
+                if case is None or state is None or state.phase != "running" or state.breached_at:
+                    continue  # stopped, paused or already red: a yellow warning is moot
                 warned.append((case.id, state.name))
                 note = {
                     "clock": state.name,

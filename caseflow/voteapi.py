@@ -23,9 +23,9 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from caseflow.abc import RosterProvider
+    from caseflow.clocks.time import Clock
     from caseflow.clockwork import Calendars
     from caseflow.definitions.model import VoteDef, WorkflowDef
-    from caseflow.clocks.time import Clock
 
 SYSTEM = Actor.system("vote")
 
@@ -246,7 +246,7 @@ class VoteAPI:
         now = self.clock.now()
         try:
             with self._write() as conn:
-                case, definition, vote, current = self._open_round(conn, case_id, "share")
+                case, _definition, vote, current = self._open_round(conn, case_id, "share")
                 who, how = self._clerk_or_voter(vote, actor, voter)
                 if who not in current.electorate:
                     raise VoteError(f"{who!r} is not in the electorate of this vote")
@@ -265,9 +265,7 @@ class VoteAPI:
                 if vote.close_when_all_voted:
                     counts = voterepo.tally(conn, current.id)
                     if sum(counts[c] for c in voterepo.CHOICES) == len(current.electorate):
-                        return self._close(
-                            conn, definition, vote, case, current, SYSTEM, now, "everyone voted"
-                        )
+                        return self._close(conn, vote, case, current, SYSTEM, now, "everyone voted")
                 return case
         except IntegrityError as exc:
             raise VoteError(
@@ -281,18 +279,17 @@ class VoteAPI:
         """Tally, store the result with the counts, and fire the pass/fail/no-quorum event."""
         now = self.clock.now()
         with self._write() as conn:
-            case, definition, vote, current = self._open_round(conn, case_id, "update")
+            case, _definition, vote, current = self._open_round(conn, case_id, "update")
             if not actor.is_system and not actor.roles.intersection(vote.clerk_roles):
                 raise Forbidden(
                     f"closing the vote requires one of the roles: {', '.join(vote.clerk_roles)}",
                     required_roles=vote.clerk_roles,
                 )
-            return self._close(conn, definition, vote, case, current, actor, now, reason)
+            return self._close(conn, vote, case, current, actor, now, reason)
 
     def _close(
         self,
         conn: Connection,
-        definition: WorkflowDef,
         vote: VoteDef,
         case: Case,
         current: voterepo.VoteRound,
@@ -357,7 +354,7 @@ class VoteAPI:
         current = voterepo.latest_round(conn, case.id, lock="update")
         if vote is None or current is None or current.status != "open":
             return False
-        self._close(conn, definition, vote, case, current, SYSTEM, now, "the voting window ended")
+        self._close(conn, vote, case, current, SYSTEM, now, "the voting window ended")
         return True
 
     def vote(self, case_id: str, round_no: int | None = None) -> VoteView:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
@@ -11,6 +11,9 @@ import sqlalchemy as sa
 from caseflow import Actor, Engine, Forbidden
 from caseflow.errors import VoteError
 from caseflow.testing import MovableClock
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 WORKFLOW = textwrap.dedent("""\
     workflow: mini_vote

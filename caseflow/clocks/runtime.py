@@ -126,6 +126,9 @@ def schedule(
         timers.append(TimerSpec("warn", clock.name, max(warn, now), provisional=due.provisional))
     if state.breached_at is None:
         timers.append(TimerSpec("breach", clock.name, due.due_at, provisional=due.provisional))
+    else:  # breached, then paused and resumed: the ladder goes on where it stopped
+        following = escalation_timer(clock, state, state.escalation_step, calendar, tz)
+        timers.extend([following] if following is not None else [])
     return state, timers
 
 
@@ -214,20 +217,70 @@ def on_transition(
         if not active or state is None or entered is None:
             continue
         if state.phase == "running" and entered in clock.paused_in:
-            paused = dataclasses.replace(
-                state, phase="paused", pauses=(*state.pauses, (today, None))
-            )
-            plan.changed[clock.name] = paused
-            plan.cancel.add(clock.name)
-            plan.notes.append(_note("paused", paused))
+            plan.merge(_pause(state, today))
         elif state.phase == "paused" and entered not in clock.paused_in:
-            closed = (*state.pauses[:-1], (state.pauses[-1][0], today))
-            resumed = dataclasses.replace(state, phase="running", pauses=closed)
-            resumed, timers = schedule(clock, resumed, calendar, tz, now)
-            plan.changed[clock.name] = resumed
-            plan.cancel.add(clock.name)
-            plan.arm.extend(timers)
-            plan.notes.append(_note("resumed", resumed))
+            plan.merge(_resume(clock, state, calendar, tz, now))
+    return plan
+
+
+def _pause(state: ClockState, today: dt.date, why: str = "paused") -> ClockPlan:
+    paused = dataclasses.replace(state, phase="paused", pauses=(*state.pauses, (today, None)))
+    return ClockPlan(changed={state.name: paused}, cancel={state.name}, notes=[_note(why, paused)])
+
+
+def _resume(
+    clock: ClockDef,
+    state: ClockState,
+    calendar: Calendar,
+    tz: str,
+    now: dt.datetime,
+    why: str = "resumed",
+) -> ClockPlan:
+    today = local_day(now, tz)
+    closed = (*state.pauses[:-1], (state.pauses[-1][0], today)) if state.pauses else ()
+    resumed = dataclasses.replace(state, phase="running", pauses=closed)
+    resumed, timers = schedule(clock, resumed, calendar, tz, now)
+    return ClockPlan(
+        changed={state.name: resumed}, cancel={state.name}, arm=timers, notes=[_note(why, resumed)]
+    )
+
+
+def suspend_all(clocks: Mapping[str, ClockState], now: dt.datetime, tz: str) -> ClockPlan:
+    """A suspended case: every running clock pauses (the days are not counted)."""
+    plan = ClockPlan()
+    for state in clocks.values():
+        if state.phase == "running":
+            plan.merge(_pause(state, local_day(now, tz), "paused (case suspended)"))
+    return plan
+
+
+def resume_all(
+    definition: WorkflowDef,
+    clocks: Mapping[str, ClockState],
+    case_state: str,
+    now: dt.datetime,
+    calendar: Calendar,
+) -> ClockPlan:
+    """A resumed case: paused clocks run again, except those paused by the state itself."""
+    plan = ClockPlan()
+    for state in clocks.values():
+        clock = definition.clocks.get(state.name)
+        if clock is not None and state.phase == "paused" and case_state not in clock.paused_in:
+            plan.merge(
+                _resume(clock, state, calendar, definition.timezone, now, "resumed (case resumed)")
+            )
+    return plan
+
+
+def stop_all(clocks: Mapping[str, ClockState], now: dt.datetime, why: str) -> ClockPlan:
+    """A cancelled case: every clock stops and its timers go."""
+    plan = ClockPlan()
+    for state in clocks.values():
+        if state.active:
+            stopped = dataclasses.replace(state, phase="stopped", stopped_at=now)
+            plan.changed[state.name] = stopped
+            plan.cancel.add(state.name)
+            plan.notes.append(_note(why, stopped))
     return plan
 
 
