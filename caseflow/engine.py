@@ -18,7 +18,6 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from caseflow import machine
 from caseflow.cases import Actor, Case, HistoryEntry
 from caseflow.clockapi import ClockAPI
-from caseflow.voteapi import VoteAPI
 from caseflow.clocks.time import Clock, SystemClock
 from caseflow.clockwork import Calendars, apply_clocks
 from caseflow.definitions.loader import load_text
@@ -35,6 +34,7 @@ from caseflow.migrate import ensure_current
 from caseflow.notify import LoggingNotifier
 from caseflow.store import clockrepo, repo
 from caseflow.store.db import DEFAULT_URL, READ_ONLY, connect
+from caseflow.voteapi import VoteAPI
 
 if TYPE_CHECKING:
     import datetime as dt

@@ -145,7 +145,7 @@ def tally(conn: Connection, vote_id: int) -> dict[str, int]:
     rows = conn.execute(
         select(vote_tallies.c.choice, vote_tallies.c.count).where(vote_tallies.c.vote_id == vote_id)
     )
-    counts = {c: 0 for c in CHOICES}
+    counts = dict.fromkeys(CHOICES, 0)
     counts.update({r[0]: r[1] for r in rows})
     counts["present"] = conn.execute(
         select(func.count())
