@@ -2,11 +2,12 @@
 """
 caseflow engine overhead benchmark: caseflow vs. a plain SQLAlchemy Core "floor".
 
-Run by hand (this is not a test)::
+Run by hand (this is not a test), from the repository root::
 
     .venv/bin/python bench/bench_engine.py                      # SQLite and PostgreSQL
     .venv/bin/python bench/bench_engine.py --db sqlite --steps 8000
     .venv/bin/python bench/bench_engine.py --db postgres --no-profile
+    .venv/bin/python bench/bench_engine.py --variants plain,clocks,prebuilt --markdown
 
 What is measured, per database:
 
@@ -24,24 +25,41 @@ What is measured, per database:
   inserts one history row and commits. The floor's statements are built once (that is
   what a minimal hand-written implementation would do).
 
-The two are interleaved: after a warm-up, ``--rounds`` rounds each run a block of cases
-with caseflow and a block with the floor, alternating which goes first (ABBA...), so
-drift and noise hit both. Every step is timed on its own; we report, per database,
-steps/s (total steps / total timed time), the median µs of each step kind, "median
-µs/step" (the mean of the four per-kind medians, i.e. a median case / 4) and the ratio
-time-per-step(caseflow) / time-per-step(floor), both from the medians and from the
-throughput, plus the spread of the per-round throughput ratio.
+Workflow variants (``--variants``):
+
+* ``plain`` (the comparison the targets are about): ``administrative_approval`` with its
+  ``clocks:`` section removed (written to a temporary file), so that caseflow writes
+  exactly the rows the floor writes.
+* ``clocks``: the workflow as shipped; caseflow then also keeps clock and timer rows and
+  "clock" history lines, so the ratio is the whole cost, not the overhead (informational).
+* ``prebuilt`` (what-if, opt-in): ``plain`` with ``caseflow.store.repo``'s ``load_case``,
+  ``insert_case``, ``update_case`` and ``insert_history`` replaced *in this process only*
+  by versions that execute statements built once; nothing on disk changes.
+
+The two sides are interleaved: after a warm-up, ``--rounds`` rounds each run a block of
+cases with caseflow and a block with the floor, alternating which goes first, so drift
+and noise hit both. Every step is timed on its own; we report, per database, steps/s
+(total steps / total timed time), the median µs of each step kind, "median µs/step" (the
+mean of the four per-kind medians, i.e. a median case / 4), this process's CPU time per
+step, and the ratio time-per-step(caseflow) / time-per-step(floor) from the medians (the
+headline), from the throughput and from the CPU time, plus the spread of the per-round
+throughput ratio. The 1-minute load average before/after each measurement is printed:
+caseflow does more CPU work per step than the floor, so other load on the machine
+inflates its time more than the floor's.
 
 SQLite: one database file per side in a fresh temporary directory (WAL and
 ``synchronous=NORMAL`` come from ``caseflow.store.db.connect``), removed afterwards.
-PostgreSQL: a fresh schema per run (``CREATE SCHEMA`` / ``DROP SCHEMA ... CASCADE``),
-reached with ``options=-csearch_path=<schema>``; caseflow migrates it (auto_upgrade=True).
+PostgreSQL: a fresh schema per run and variant (``CREATE SCHEMA`` / ``DROP SCHEMA ...
+CASCADE``), reached with ``options=-csearch_path=<schema>``; caseflow migrates it
+(``auto_upgrade=True``).
 
 Afterwards (unless ``--no-profile``) caseflow's and the floor's steps on SQLite are run
-under cProfile, and the difference is broken down by package and by function, in
-µs/step (cProfile inflates pure-Python code, so read these as proportions); then the
-pure-Python pieces of caseflow's step are timed in isolation with ``timeit`` (no profiler
-overhead). ``--pyinstrument`` additionally prints a pyinstrument tree if it is installed.
+under cProfile (``--profile-variant``), and the difference is broken down by package and
+by function, in µs/step (cProfile inflates pure-Python code, so read these as
+proportions); then the pure-Python pieces of caseflow's step are timed in isolation with
+``timeit`` (no profiler), and caseflow's repository calls are timed against the same SQL
+built once, on SQLite (and PostgreSQL unless ``--db sqlite``). ``--pyinstrument`` also
+prints a pyinstrument tree, if pyinstrument is installed.
 """
 
 from __future__ import annotations
@@ -451,7 +469,9 @@ def workflow_source(variant: str, tmp: str) -> Path:
 
 
 def shipped_has_clocks() -> bool:
-    return bool(Registry.from_paths([shipped_workflows_dir()]).get(WORKFLOW).clocks)
+    return bool(
+        Registry.from_paths([shipped_workflows_dir() / f"{WORKFLOW}.yaml"]).get(WORKFLOW).clocks
+    )
 
 
 DB_LABEL = {
@@ -649,18 +669,21 @@ def _version(dist: str) -> str:
         return "-"
 
 
+def _ncpu() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def machine_info(with_pg: bool) -> list[str]:
     cpu = "?"
     try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            cpu = next(l.split(":", 1)[1].strip() for l in fh if l.startswith("model name"))
+        with Path("/proc/cpuinfo").open(encoding="utf-8") as fh:
+            cpu = next(ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name"))
     except (OSError, StopIteration):
         pass
     lines = [
-        (
-            f"nproc: {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()}"
-            f" ({cpu}); {platform.platform()}"
-        ),
+        (f"nproc: {_ncpu()} ({cpu}); {platform.platform()}"),
         (
             f"Python {platform.python_version()} ({platform.python_implementation()}); "
             f"SQLite {sqlite3.sqlite_version}"
@@ -687,7 +710,7 @@ def machine_info(with_pg: bool) -> list[str]:
     return lines
 
 
-def print_result(res: Result, args: argparse.Namespace) -> None:
+def print_result(res: Result) -> None:
     cf, fl, r = res.stats("caseflow"), res.stats("floor"), res.ratios()
     print(
         f"\n== {DB_LABEL[res.db]}; {VARIANT_LABEL[res.variant]}: {cf['steps']} timed steps "
@@ -706,8 +729,7 @@ def print_result(res: Result, args: argparse.Namespace) -> None:
         )
     print(
         f"{'ratio':10} {1 / r['throughput']:9.2f} {r['median']:12.2f} {r['throughput']:9.2f}"
-        f" {r['cpu']:8.2f}"
-        + "".join(f" {r[k]:17.2f}" for k in KINDS)
+        f" {r['cpu']:8.2f}" + "".join(f" {r[k]:17.2f}" for k in KINDS)
     )
     print(
         f"ratio caseflow/floor: {r['median']:.2f}x by median µs/step, {r['throughput']:.2f}x by "
@@ -716,8 +738,8 @@ def print_result(res: Result, args: argparse.Namespace) -> None:
         f"this process's CPU time; extra {cf['median_us'] - fl['median_us']:.0f} µs/step "
         f"(median), {cf['cpu_us'] - fl['cpu_us']:.0f} CPU µs/step"
     )
-    ncpu = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if max(res.load) > 0.75 * (ncpu or 1):
+    ncpu = _ncpu()
+    if max(res.load) > 0.75 * ncpu:
         print(
             f"WARNING: load average {max(res.load):.1f} on {ncpu} CPUs: other processes competed "
             "for the CPU; the extra CPU work of caseflow is hit harder than the floor. Re-run "
@@ -728,9 +750,9 @@ def print_result(res: Result, args: argparse.Namespace) -> None:
 def markdown_table(results: list[Result]) -> str:
     rows = [
         (
-            "| database | workflow | side | steps/s | median µs/step | start | accept | start_review"
-            " | decide | client CPU µs/step | ratio (median) | ratio (throughput) | ratio (CPU)"
-            " | load avg |"
+            "| database | workflow | side | steps/s | median µs/step | start | accept"
+            " | start_review | decide | client CPU µs/step | ratio (median)"
+            " | ratio (throughput) | ratio (CPU) | load avg |"
         ),
         "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
@@ -909,11 +931,11 @@ def profile_sqlite(args: argparse.Namespace) -> str:
 
             (c, cn), (f, fn) = pick(cf_raw), pick(fl_raw)
             emit(f"  {name:24} {c:8.1f} ({cn:.2f} calls) vs {f:8.1f} ({fn:.2f} calls)")
-        ex_c = sum(v[2] for k, v in cf_raw.items() if "execute' of 'sqlite3" in k[2])
-        ex_f = sum(v[2] for k, v in fl_raw.items() if "execute' of 'sqlite3" in k[2])
+        ex_c = sum(v[2] for k, v in cf_raw.items() if k[0] == "~" and "sqlite3" in k[2])
+        ex_f = sum(v[2] for k, v in fl_raw.items() if k[0] == "~" and "sqlite3" in k[2])
         emit(
-            f"  {'sqlite3 Cursor.execute':24} {ex_c * 1e6 / steps:8.1f} vs {ex_f * 1e6 / steps:8.1f}"
-            "  (the database's own work, incl. commit)"
+            f"  {'sqlite3 C calls':24} {ex_c * 1e6 / steps:8.1f} vs "
+            f"{ex_f * 1e6 / steps:8.1f}  (the database's own work: execute, commit, ...)"
         )
 
         if args.pyinstrument:
@@ -1241,7 +1263,7 @@ def _cached_logger_call() -> Callable[[], Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[1] if __doc__ else None)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").strip().split("\n\n")[0])
     parser.add_argument(
         "--steps",
         type=int,
@@ -1252,7 +1274,7 @@ def main(argv: list[str] | None = None) -> int:
         "--pg-steps",
         type=int,
         default=None,
-        help="timed steps per side on PostgreSQL (default: --steps / 2)",
+        help="timed steps per side and variant on PostgreSQL (default: --steps / 2)",
     )
     parser.add_argument("--rounds", type=int, default=10, help="interleaved rounds (default 10)")
     parser.add_argument(
@@ -1300,12 +1322,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.db in ("sqlite", "both"):
         for variant in variants:
             results.append(bench_sqlite(args, variant))
-            print_result(results[-1], args)
+            print_result(results[-1])
     if args.db in ("postgres", "both"):
         try:
             for variant in variants:
                 results.append(bench_postgres(args, variant))
-                print_result(results[-1], args)
+                print_result(results[-1])
         except Exception as exc:
             if args.db == "postgres":
                 raise

@@ -69,3 +69,29 @@ class RosterProvider(ABC):
 
         :raises LookupError: if the group or org is unknown.
         """
+
+
+class ActionHandler(ABC):
+    """
+    Runs a side effect (send a notice, post to a department system, book a courier).
+
+    Called after the transition that asked for it has committed, at least once: a
+    handler receives an ``idempotency_key`` that is the same on every attempt, so it can
+    make its effect happen exactly once.
+    """
+
+    @abstractmethod
+    def run(
+        self,
+        *,
+        case_id: str,
+        data: Mapping[str, Any],
+        params: Mapping[str, Any],
+        idempotency_key: str,
+    ) -> None:
+        """
+        Do the effect.
+
+        :raises Exception: any failure; the dispatcher retries with backoff, then opens
+            an incident on the case.
+        """

@@ -59,6 +59,7 @@ class Case:
     updated_at: dt.datetime
     business_key: str | None = None
     escalation_level: int = 0
+    assignee: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -114,3 +114,36 @@ def apply_clocks(
     )
     persist_plan(conn, case, plan, list(states), now)
     return clock_entries(case, plan.notes, actor, now)
+
+
+def outbox(
+    conn: Connection,
+    definition: WorkflowDef,
+    case: Case,
+    event: str | None,
+    left: str | None,
+    entered: str | None,
+    now: dt.datetime,
+) -> None:
+    """Queue the side effects of a transition as action timers, in its transaction."""
+    refs = [
+        *(definition.states[left].on_exit if left is not None else ()),
+        *(definition.events[event].actions if event is not None else ()),
+        *(definition.states[entered].on_enter if entered is not None else ()),
+    ]
+    if refs:
+        specs = [
+            runtime.TimerSpec(
+                "action",
+                ref.action,
+                now,
+                payload={
+                    "action": ref.action,
+                    "params": dict(ref.params),
+                    "event": event,
+                    "state": entered or case.state,
+                },
+            )
+            for ref in refs
+        ]
+        clockrepo.arm_timers(conn, case.id, specs, now)

@@ -19,7 +19,7 @@ from caseflow import machine
 from caseflow.cases import Actor, Case, HistoryEntry
 from caseflow.clockapi import ClockAPI
 from caseflow.clocks.time import Clock, SystemClock
-from caseflow.clockwork import Calendars, apply_clocks
+from caseflow.clockwork import Calendars, apply_clocks, outbox
 from caseflow.definitions.loader import load_text
 from caseflow.definitions.registry import Registry, shipped_workflows_dir
 from caseflow.errors import (
@@ -32,6 +32,8 @@ from caseflow.errors import (
 )
 from caseflow.migrate import ensure_current
 from caseflow.notify import LoggingNotifier
+from caseflow.opsapi import OpsAPI
+from caseflow.plugins import ActionRegistry
 from caseflow.store import clockrepo, repo
 from caseflow.store.db import DEFAULT_URL, READ_ONLY, connect
 from caseflow.voteapi import VoteAPI
@@ -43,11 +45,11 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
     from sqlalchemy.engine import Engine as SAEngine
 
-    from caseflow.abc import Calendar, Notifier, RosterProvider
+    from caseflow.abc import ActionHandler, Calendar, Notifier, RosterProvider
     from caseflow.definitions.model import WorkflowDef
 
 
-class Engine(ClockAPI, VoteAPI):
+class Engine(ClockAPI, VoteAPI, OpsAPI):
     """
     Runs cases of declarative workflows on SQLite or PostgreSQL.
 
@@ -74,12 +76,14 @@ class Engine(ClockAPI, VoteAPI):
         calendar_overlays: Sequence[str | Path] = (),
         notifier: Notifier | None = None,
         rosters: Mapping[str, RosterProvider] | None = None,
+        actions: Mapping[str, ActionHandler] | None = None,
         **engine_options: Any,
     ) -> None:
         self.clock: Clock = clock or SystemClock()
         self.calendars = Calendars(calendar, calendar_overlays)
         self.notifier: Notifier = notifier or LoggingNotifier()
         self.rosters: dict[str, RosterProvider] = dict(rosters or {})
+        self.actions = ActionRegistry(actions)
         self.log = logger if logger is not None else structlog.get_logger("caseflow")
         if isinstance(workflows, Registry):
             self.registry = workflows
@@ -380,6 +384,7 @@ class Engine(ClockAPI, VoteAPI):
             )
         if left is not None or entered is not None:
             entries += self._vote_hooks(conn, definition, case, left, entered, now)
+        outbox(conn, definition, case, event, left, entered, now)
         return entries
 
     def get(self, case_id: str) -> Case:

@@ -25,7 +25,7 @@ from caseflow.cases import Actor, Case, HistoryEntry
 from caseflow.clocks import runtime
 from caseflow.clockwork import clock_entries
 from caseflow.errors import CaseflowError, ConcurrencyConflict
-from caseflow.store import clockrepo, repo
+from caseflow.store import clockrepo, opsrepo, repo
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -98,6 +98,8 @@ class Sweeper:
                 continue
             if timer.kind == "notify":
                 self._deliver(timer, report)
+            elif timer.kind == "action":
+                self._run_action(timer, report)
             else:
                 self._fire_one(timer, report)
 
@@ -316,6 +318,62 @@ class Sweeper:
             return
         self.engine._transition(conn, case, event, SYSTEM, None, now, why)
 
+    # -- side effects: outside any transaction, at least once, then an incident -------
+
+    def _run_action(self, timer: Timer, report: SweepReport) -> None:
+        payload = timer.payload or {}
+        name = str(payload.get("action", timer.clock))
+        with self.engine._read() as conn:
+            case = repo.load_case(conn, timer.case_id)
+        if case is None:
+            return
+        definition = self.engine.workflow(case.workflow, case.workflow_version)
+        config = definition.actions.get(name)
+        retries = config.retries if config is not None else 0
+        backoff = dt.timedelta(seconds=config.backoff_seconds if config is not None else 30)
+        error: str | None = None
+        try:
+            handler = self.engine.actions.get(name)
+            handler.run(
+                case_id=case.id,
+                data=case.data,
+                params=payload.get("params", {}),
+                idempotency_key=f"{case.id}:{timer.id}",
+            )
+        except Exception as exc:  # noqa: BLE001 - a handler may fail in any way: we record it
+            error = f"{type(exc).__name__}: {exc}"
+        now = self.engine.clock.now()
+        note: dict[str, Any] = {"action": name, "attempt": timer.attempts}
+        with self.engine._write() as conn:
+            if error is None:
+                if clockrepo.finish_timer(conn, timer.id, now):
+                    report.fired["action"] += 1
+                    repo.insert_history(
+                        conn, _action_entries(case, {**note, "status": "done"}, now)
+                    )
+                return
+            note.update(status="failed", error=error)
+            entries = _action_entries(case, note, now)
+            if timer.attempts > retries:
+                if clockrepo.finish_timer(conn, timer.id, now, status="failed"):
+                    incident = opsrepo.open_incident(
+                        conn, case.id, timer.id, name, error, timer.attempts, now
+                    )
+                    entries += _action_entries(
+                        case,
+                        {
+                            "action": name,
+                            "status": "incident",
+                            "incident": incident,
+                            "error": error,
+                        },
+                        now,
+                    )
+                    report.failed += 1
+            else:
+                clockrepo.retry_timer(conn, timer.id, now + backoff * timer.attempts)
+            repo.insert_history(conn, entries)
+
     # -- notifications: outside any transaction ----------------------------------------
 
     def _deliver(self, timer: Timer, report: SweepReport) -> None:
@@ -359,6 +417,24 @@ class Sweeper:
             attempts=timer.attempts,
             error=str(exc),
         )
+
+
+def _action_entries(case: Case, details: dict[str, Any], now: dt.datetime) -> list[HistoryEntry]:
+    return [
+        HistoryEntry(
+            case.id,
+            case.version,
+            now,
+            "action",
+            None,
+            case.state,
+            case.state,
+            "system:dispatcher",
+            ("system",),
+            "",
+            details,
+        )
+    ]
 
 
 def _holders(definition: WorkflowDef, state: str) -> tuple[str, ...]:

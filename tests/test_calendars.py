@@ -91,19 +91,21 @@ class TestChineseCalendarPlugin:
         assert [False, True, True, False, False] == covered
 
     def test_coverage_is_cached_per_year(self, monkeypatch):
-        """The library is asked once per year."""
-        calls: list[dt.date] = []
-        real = chinese_calendar.is_workday
+        """The library is asked once per year, whether it knows the year or not."""
+        calls: list[int] = []
+        real = chinese_calendar.get_workdays
 
-        def counting(day):
-            calls.append(day)
-            return real(day)
+        def counting(start, end, **kwargs):
+            calls.append(start.year)
+            return real(start, end, **kwargs)
 
-        monkeypatch.setattr(chinese_calendar, "is_workday", counting)
+        monkeypatch.setattr(chinese_calendar, "get_workdays", counting)
         calendar = ChineseCalendar()
-        for day in days(D(2027, 1, 1), D(2027, 1, 10)):
+        for day in [*days(D(2027, 1, 1), D(2027, 1, 10)), *days(D(2026, 10, 1), D(2026, 10, 12))]:
             calendar.covers(day)
-        assert [D(2027, 1, 1)] == calls
+            if calendar.covers(day):
+                calendar.is_workday(day)
+        assert [2027, 2026] == calls
 
     def test_uncovered_day_raises_lookup_error(self):
         """is_workday on an uncovered day raises LookupError, as the ABC documents."""

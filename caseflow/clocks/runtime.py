@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from caseflow.definitions.model import ClockDef, WorkflowDef
 
 Phase = Literal["running", "paused", "stopped"]
-TimerKind = Literal["warn", "breach", "escalate", "notify", "vote_close"]
+TimerKind = Literal["warn", "breach", "escalate", "notify", "vote_close", "action"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,8 @@ from caseflow.definitions import raw
 from caseflow.definitions.expr import Guard, GuardSyntaxError
 from caseflow.definitions.loader import suggest
 from caseflow.definitions.model import (
+    ActionConfig,
+    ActionRef,
     Branch,
     ClockDef,
     ClockTrigger,
@@ -334,6 +336,21 @@ def _lenient_roles(elements: dict[str, Any]) -> list[str]:
     return [r for r in value if isinstance(r, str)] if isinstance(value, list) else []
 
 
+def _actions(
+    reporter: Reporter, declared: list[str], refs: list[str | raw.RawActionRef], path: Path_
+) -> tuple[ActionRef, ...]:
+    """Resolve ``on_enter``/``on_exit``/``actions`` lists against the declared actions."""
+    out: list[ActionRef] = []
+    for i, ref in enumerate(refs):
+        name, params = (ref, {}) if isinstance(ref, str) else (ref.action, ref.params)
+        if name not in declared:
+            reporter.add(
+                (*path, i), f"action {name!r} is not declared in 'actions'{suggest(name, declared)}"
+            )
+        out.append(ActionRef(action=name, params=params))
+    return tuple(out)
+
+
 def build(
     reporter: Reporter,
     header: raw.RawHeader | None,
@@ -367,6 +384,25 @@ def build(
         and st.vote is not None
         and (v := _vote(reporter, refs, n, st.vote, events)) is not None
     }
+    declared = list(header.actions) if header is not None else []
+    hooks = {
+        n: (
+            _actions(reporter, declared, st.on_enter, ("states", n, "on_enter")),
+            _actions(reporter, declared, st.on_exit, ("states", n, "on_exit")),
+        )
+        for n, st in states.items()
+        if st is not None
+    }
+    events = {
+        n: e.model_copy(
+            update={
+                "actions": _actions(
+                    reporter, declared, elements["events"][n].actions, ("events", n, "actions")
+                )
+            }
+        )
+        for n, e in events.items()
+    }
     if len(reporter.problems) == before_events:  # broken events would make the graph lie
         _graph(reporter, states, elements["events"])
     if reporter.problems or header is None or any(s is None for s in states.values()):
@@ -382,12 +418,24 @@ def build(
         roles=tuple(roles),
         data_schema=header.data,
         states={
-            n: StateDef(name=n, title=s.title, initial=s.initial, final=s.final, vote=votes.get(n))
+            n: StateDef(
+                name=n,
+                title=s.title,
+                initial=s.initial,
+                final=s.final,
+                vote=votes.get(n),
+                on_enter=hooks[n][0],
+                on_exit=hooks[n][1],
+            )
             for n, s in states.items()
             if s is not None
         },
         events=events,
         clocks=clocks,
+        actions={
+            n: ActionConfig(retries=a.retries, backoff_seconds=a.backoff_seconds)
+            for n, a in header.actions.items()
+        },
         content_hash=digest,
         source=source,
         source_file=reporter.file,

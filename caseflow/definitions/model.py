@@ -19,6 +19,24 @@ from caseflow.definitions.expr import Guard
 _FROZEN = ConfigDict(frozen=True, arbitrary_types_allowed=True, extra="forbid")
 
 
+class ActionRef(BaseModel):
+    """A side effect to run after a transition commits: a registered action and its params."""
+
+    model_config = _FROZEN
+
+    action: str
+    params: Mapping[str, Any] = {}
+
+
+class ActionConfig(BaseModel):
+    """How an action is retried before the case gets an incident."""
+
+    model_config = _FROZEN
+
+    retries: int = 3
+    backoff_seconds: float = 30.0
+
+
 class VoteDef(BaseModel):
     """A vote held while the case is in a state (村民代表会议票决, 云票决)."""
 
@@ -47,6 +65,8 @@ class StateDef(BaseModel):
     initial: bool = False
     final: bool = False
     vote: VoteDef | None = None
+    on_enter: tuple[ActionRef, ...] = ()
+    on_exit: tuple[ActionRef, ...] = ()
 
 
 class Branch(BaseModel):
@@ -70,6 +90,7 @@ class EventDef(BaseModel):
     roles: tuple[str, ...] = ()
     automatic: bool = False
     payload_schema: Mapping[str, Any] | None = None
+    actions: tuple[ActionRef, ...] = ()
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -142,6 +163,7 @@ class WorkflowDef(BaseModel):
     states: Mapping[str, StateDef]
     events: Mapping[str, EventDef]
     clocks: Mapping[str, ClockDef]
+    actions: Mapping[str, ActionConfig] = {}
     content_hash: str
     source: str = ""
     source_file: str = ""

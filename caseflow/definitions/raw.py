@@ -14,6 +14,24 @@ from pydantic import BaseModel, ConfigDict, Field
 _STRICT = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+class RawActionConfig(BaseModel):
+    model_config = _STRICT
+
+    title: str = ""
+    retries: int = Field(default=3, ge=0)
+    backoff_seconds: float = Field(default=30.0, ge=0)
+
+
+class RawActionRef(BaseModel):
+    model_config = _STRICT
+
+    action: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+ActionRefs = list[str | RawActionRef]
+
+
 class RawHeader(BaseModel):
     model_config = _STRICT
 
@@ -24,6 +42,7 @@ class RawHeader(BaseModel):
     calendar: str = "cn"
     roles: list[str] = Field(default_factory=list)
     data: dict[str, Any] = Field(default_factory=dict)
+    actions: dict[str, RawActionConfig] = Field(default_factory=dict)
 
 
 class RawElectorate(BaseModel):
@@ -55,6 +74,8 @@ class RawState(BaseModel):
     initial: bool = False
     final: bool = False
     vote: RawVote | None = None
+    on_enter: ActionRefs = Field(default_factory=list)
+    on_exit: ActionRefs = Field(default_factory=list)
 
 
 class RawBranch(BaseModel):
@@ -73,6 +94,7 @@ class RawEvent(BaseModel):
     roles: list[str] = Field(default_factory=list)
     automatic: bool = False
     payload: dict[str, Any] | None = None
+    actions: ActionRefs = Field(default_factory=list)
 
 
 class RawTrigger(BaseModel):

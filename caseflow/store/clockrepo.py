@@ -56,6 +56,22 @@ def clock_from_row(row: Sequence[Any]) -> ClockState:
     )
 
 
+_VALUE_KEYS = (
+    "phase",
+    "started_at",
+    "pauses",
+    "extensions",
+    "due_at",
+    "last_day",
+    "provisional",
+    "warn_at",
+    "warned_at",
+    "breached_at",
+    "escalation_step",
+    "stopped_at",
+)
+
+
 def _values(state: ClockState) -> dict[str, Any]:
     return {
         "phase": state.phase,
@@ -73,8 +89,28 @@ def _values(state: ClockState) -> dict[str, Any]:
     }
 
 
+_LOAD_CLOCKS = select(*_CLOCK_COLUMNS).where(clocks.c.case_id == bindparam("b_case"))
+_INSERT_CLOCK = insert(clocks)
+_UPDATE_CLOCK = (
+    update(clocks)
+    .where(clocks.c.case_id == bindparam("b_case"), clocks.c.name == bindparam("b_name"))
+    .values({c: bindparam(f"v_{c}", type_=clocks.c[c].type) for c in _VALUE_KEYS})
+)
+_CANCEL_TIMERS = (
+    update(timers)
+    .where(
+        timers.c.case_id == bindparam("b_case"),
+        timers.c.clock.in_(bindparam("b_names", expanding=True)),
+        timers.c.status == "pending",
+        timers.c.kind != "notify",
+    )
+    .values(status="cancelled")
+)
+_INSERT_TIMER = insert(timers)
+
+
 def load_clocks(conn: Connection, case_id: str) -> dict[str, ClockState]:
-    rows = conn.execute(select(*_CLOCK_COLUMNS).where(clocks.c.case_id == case_id))
+    rows = conn.execute(_LOAD_CLOCKS, {"b_case": case_id})
     return {r[0]: clock_from_row(r) for r in rows}
 
 
@@ -82,31 +118,29 @@ def save_clocks(
     conn: Connection, case_id: str, states: Iterable[ClockState], existing: Iterable[str]
 ) -> None:
     known = set(existing)
+    updates, inserts = [], []
     for state in states:
         values = _values(state)
         if state.name in known:
-            conn.execute(
-                update(clocks)
-                .where(clocks.c.case_id == case_id, clocks.c.name == state.name)
-                .values(**values)
+            updates.append(
+                {
+                    "b_case": case_id,
+                    "b_name": state.name,
+                    **{f"v_{k}": v for k, v in values.items()},
+                }
             )
         else:
-            conn.execute(insert(clocks), {"case_id": case_id, "name": state.name, **values})
+            inserts.append({"case_id": case_id, "name": state.name, **values})
+    if updates:
+        conn.execute(_UPDATE_CLOCK, updates[0] if len(updates) == 1 else updates)
+    if inserts:
+        conn.execute(_INSERT_CLOCK, inserts[0] if len(inserts) == 1 else inserts)
 
 
 def cancel_timers(conn: Connection, case_id: str, clock_names: Iterable[str]) -> None:
     names = sorted(clock_names)
     if names:
-        conn.execute(
-            update(timers)
-            .where(
-                timers.c.case_id == case_id,
-                timers.c.clock.in_(names),
-                timers.c.status == "pending",
-                timers.c.kind != "notify",
-            )
-            .values(status="cancelled")
-        )
+        conn.execute(_CANCEL_TIMERS, {"b_case": case_id, "b_names": names})
 
 
 def arm_timers(
@@ -114,7 +148,7 @@ def arm_timers(
 ) -> None:
     if specs:
         conn.execute(
-            insert(timers),
+            _INSERT_TIMER,
             [
                 {
                     "case_id": case_id,

@@ -6,7 +6,7 @@ import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 
 from caseflow.cases import Case, HistoryEntry
 from caseflow.store.tables import cases, definitions, history, idempotency
@@ -38,7 +38,29 @@ _CASE_COLUMNS = (
     cases.c.updated_at,
     cases.c.business_key,
     cases.c.escalation_level,
+    cases.c.assignee,
 )
+
+
+# The hot statements are built once: building and cache-keying a SQLAlchemy statement
+# per call cost more than the database's own work (bench/BENCHMARKS.md).
+_LOAD_CASE = select(*_CASE_COLUMNS).where(cases.c.id == bindparam("b_id"))
+_INSERT_CASE = insert(cases)
+_UPDATE_CASE = (
+    update(cases)
+    .where(cases.c.id == bindparam("b_id"), cases.c.row_version == bindparam("b_expected"))
+    .values(
+        state=bindparam("b_state"),
+        status=bindparam("b_status"),
+        data=bindparam("b_data", type_=cases.c.data.type),
+        org=bindparam("b_org"),
+        row_version=bindparam("b_version"),
+        updated_at=bindparam("b_updated_at", type_=cases.c.updated_at.type),
+        escalation_level=bindparam("b_escalation_level"),
+        assignee=bindparam("b_assignee"),
+    )
+)
+_INSERT_HISTORY = insert(history)
 
 
 def case_from_row(row: Sequence[Any]) -> Case:
@@ -46,13 +68,13 @@ def case_from_row(row: Sequence[Any]) -> Case:
 
 
 def load_case(conn: Connection, case_id: str) -> Case | None:
-    row = conn.execute(select(*_CASE_COLUMNS).where(cases.c.id == case_id)).first()
+    row = conn.execute(_LOAD_CASE, {"b_id": case_id}).first()
     return None if row is None else case_from_row(row)
 
 
 def insert_case(conn: Connection, case: Case) -> None:
     conn.execute(
-        insert(cases),
+        _INSERT_CASE,
         {
             "id": case.id,
             "workflow": case.workflow,
@@ -66,6 +88,7 @@ def insert_case(conn: Connection, case: Case) -> None:
             "created_at": case.created_at,
             "updated_at": case.updated_at,
             "escalation_level": case.escalation_level,
+            "assignee": case.assignee,
         },
     )
 
@@ -73,43 +96,42 @@ def insert_case(conn: Connection, case: Case) -> None:
 def update_case(conn: Connection, expected_version: int, case: Case) -> bool:
     """Write the case if its row is still at ``expected_version``; False if it moved on."""
     result = conn.execute(
-        update(cases)
-        .where(cases.c.id == case.id, cases.c.row_version == expected_version)
-        .values(
-            state=case.state,
-            status=case.status,
-            data=case.data,
-            org=case.org,
-            row_version=case.version,
-            updated_at=case.updated_at,
-            escalation_level=case.escalation_level,
-        )
+        _UPDATE_CASE,
+        {
+            "b_id": case.id,
+            "b_expected": expected_version,
+            "b_state": case.state,
+            "b_status": case.status,
+            "b_data": case.data,
+            "b_org": case.org,
+            "b_version": case.version,
+            "b_updated_at": case.updated_at,
+            "b_escalation_level": case.escalation_level,
+            "b_assignee": case.assignee,
+        },
     )
     return result.rowcount == 1
 
 
 def insert_history(conn: Connection, entries: Sequence[HistoryEntry]) -> None:
-    if not entries:
-        return
-    conn.execute(
-        insert(history),
-        [
-            {
-                "case_id": e.case_id,
-                "seq": e.seq,
-                "at": e.at,
-                "kind": e.kind,
-                "event": e.event,
-                "from_state": e.from_state,
-                "to_state": e.to_state,
-                "actor_id": e.actor_id,
-                "actor_roles": list(e.actor_roles),
-                "actor_org": e.actor_org,
-                "details": e.details,
-            }
-            for e in entries
-        ],
-    )
+    rows = [
+        {
+            "case_id": e.case_id,
+            "seq": e.seq,
+            "at": e.at,
+            "kind": e.kind,
+            "event": e.event,
+            "from_state": e.from_state,
+            "to_state": e.to_state,
+            "actor_id": e.actor_id,
+            "actor_roles": list(e.actor_roles),
+            "actor_org": e.actor_org,
+            "details": e.details,
+        }
+        for e in entries
+    ]
+    if rows:
+        conn.execute(_INSERT_HISTORY, rows[0] if len(rows) == 1 else rows)
 
 
 def load_history(conn: Connection, case_id: str) -> list[HistoryEntry]:
@@ -199,6 +221,7 @@ def case_to_json(case: Case) -> dict[str, Any]:
         "updated_at": case.updated_at.isoformat(),
         "business_key": case.business_key,
         "escalation_level": case.escalation_level,
+        "assignee": case.assignee,
     }
 
 
@@ -218,6 +241,7 @@ def case_from_json(data: dict[str, Any]) -> Case:
         updated_at=dt.datetime.fromisoformat(data["updated_at"]),
         business_key=data["business_key"],
         escalation_level=data.get("escalation_level", 0),
+        assignee=data.get("assignee"),
     )
 
 

@@ -88,6 +88,7 @@ cases = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("escalation_level", Integer, nullable=False, server_default="0"),
+    Column("assignee", String(200), nullable=True),
     UniqueConstraint("workflow", "business_key"),
     Index(None, "workflow", "state"),
     Index(None, "org"),
@@ -238,4 +239,24 @@ vote_tallies = Table(
     ),
     Column("choice", String(10), primary_key=True),
     Column("count", Integer, nullable=False),
+)
+
+# A side effect that failed after its retries: the case is stuck until an operator acts.
+incidents = Table(
+    "cf_incidents",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("case_id", Id, ForeignKey("cf_cases.id", ondelete="CASCADE"), nullable=False),
+    Column("timer_id", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+    Column("action", String(100), nullable=False),
+    Column("error", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime, nullable=True),
+    Column("resolved_by", String(200), nullable=True),
+    Column("reason", Text, nullable=True),
+    Index(None, "status", "case_id"),
 )

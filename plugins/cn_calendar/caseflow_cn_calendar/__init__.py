@@ -25,23 +25,27 @@ class ChineseCalendar(Calendar):
     name = "cn"
 
     def __init__(self) -> None:
-        self._covered_years: dict[int, bool] = {}
+        # Per year: the set of working days, or None when the library has no data.
+        # chinesecalendar scans all its holidays on every call (~20 us); a set is O(1).
+        self._years: dict[int, frozenset[dt.date] | None] = {}
+
+    def _year(self, year: int) -> frozenset[dt.date] | None:
+        if year not in self._years:
+            try:
+                start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+                days = chinese_calendar.get_workdays(start, end, include_weekends=True)
+            except NotImplementedError:
+                self._years[year] = None
+            else:
+                self._years[year] = frozenset(days)
+        return self._years[year]
 
     def covers(self, day: dt.date) -> bool:
-        year = day.year
-        covered = self._covered_years.get(year)
-        if covered is None:
-            try:
-                chinese_calendar.is_workday(dt.date(year, 1, 1))
-            except NotImplementedError:
-                covered = False
-            else:
-                covered = True
-            self._covered_years[year] = covered
-        return covered
+        return self._year(day.year) is not None
 
     def is_workday(self, day: dt.date) -> bool:
-        if not self.covers(day):
+        workdays = self._year(day.year)
+        if workdays is None:
             msg = f"the cn calendar has no data for {day.year} (chinesecalendar does not know it)"
             raise LookupError(msg)
-        return bool(chinese_calendar.is_workday(day))
+        return day in workdays
