@@ -384,6 +384,9 @@ def build(
         and st.vote is not None
         and (v := _vote(reporter, refs, n, st.vote, events)) is not None
     }
+    for n, st in states.items():
+        if st is not None and st.outcome is not None and not st.final:
+            reporter.add(("states", n, "outcome"), "only a final state has an outcome")
     declared = list(header.actions) if header is not None else []
     hooks = {
         n: (
@@ -423,6 +426,7 @@ def build(
                 title=s.title,
                 initial=s.initial,
                 final=s.final,
+                outcome=s.outcome,
                 vote=votes.get(n),
                 on_enter=hooks[n][0],
                 on_exit=hooks[n][1],

@@ -64,6 +64,8 @@ class StateDef(BaseModel):
     title: str = ""
     initial: bool = False
     final: bool = False
+    #: For reports: a final state that counts as a success (调解成功) or a failure.
+    outcome: Literal["success", "failure"] | None = None
     vote: VoteDef | None = None
     on_enter: tuple[ActionRef, ...] = ()
     on_exit: tuple[ActionRef, ...] = ()

@@ -73,6 +73,7 @@ class RawState(BaseModel):
     title: str = ""
     initial: bool = False
     final: bool = False
+    outcome: Literal["success", "failure"] | None = None
     vote: RawVote | None = None
     on_enter: ActionRefs = Field(default_factory=list)
     on_exit: ActionRefs = Field(default_factory=list)
