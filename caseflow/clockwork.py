@@ -106,11 +106,12 @@ def apply_clocks(
     entered: str | None,
     actor: Actor,
     now: dt.datetime,
+    level: str | None = None,
 ) -> list[HistoryEntry]:
     """Run a transition through the workflow's clocks and persist the result."""
     states = clockrepo.load_clocks(conn, case.id) if case.version > 1 else {}
     plan = runtime.on_transition(
-        definition, states, event=event, entered=entered, now=now, calendar=calendar
+        definition, states, event=event, entered=entered, now=now, calendar=calendar, level=level
     )
     persist_plan(conn, case, plan, list(states), now)
     return clock_entries(case, plan.notes, actor, now)

@@ -16,6 +16,7 @@ import structlog
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from caseflow import machine
+from caseflow.casemigration import MigrationAPI
 from caseflow.cases import Actor, Case, HistoryEntry
 from caseflow.clockapi import ClockAPI
 from caseflow.clocks.time import Clock, SystemClock
@@ -33,6 +34,8 @@ from caseflow.errors import (
 from caseflow.migrate import ensure_current
 from caseflow.notify import LoggingNotifier
 from caseflow.opsapi import OpsAPI
+from caseflow.orgapi import OrgAPI
+from caseflow.orgs import OrgTree
 from caseflow.plugins import ActionRegistry
 from caseflow.store import clockrepo, repo
 from caseflow.store.db import DEFAULT_URL, READ_ONLY, connect
@@ -49,7 +52,7 @@ if TYPE_CHECKING:
     from caseflow.definitions.model import WorkflowDef
 
 
-class Engine(ClockAPI, VoteAPI, OpsAPI):
+class Engine(ClockAPI, VoteAPI, OpsAPI, OrgAPI, MigrationAPI):
     """
     Runs cases of declarative workflows on SQLite or PostgreSQL.
 
@@ -101,6 +104,8 @@ class Engine(ClockAPI, VoteAPI, OpsAPI):
             self._compiled: dict[tuple[str, int], machine.CompiledWorkflow] = {}
             self._sync_definitions()
             self.reload_calendars()
+            self.orgs = OrgTree()
+            self.reload_orgs()
         except BaseException:
             self.db.dispose()
             raise
@@ -338,7 +343,14 @@ class Engine(ClockAPI, VoteAPI, OpsAPI):
         """Apply, run the clocks, write case and history: inside the caller's transaction."""
         compiled = self.compiled(case.workflow, case.workflow_version)
         outcome = machine.apply(
-            compiled, case, event, actor=actor, payload=payload, now=now, comment=comment
+            compiled,
+            case,
+            event,
+            actor=actor,
+            payload=payload,
+            now=now,
+            comment=comment,
+            orgs=self.orgs,
         )
         if not repo.update_case(conn, case.version, outcome.case):
             raise ConcurrencyConflict(case.id, case.version)
@@ -353,6 +365,7 @@ class Engine(ClockAPI, VoteAPI, OpsAPI):
                 outcome.entered,
                 actor,
                 now,
+                old_org=case.org,
             ),
         ]
         repo.insert_history(conn, entries)
@@ -368,8 +381,9 @@ class Engine(ClockAPI, VoteAPI, OpsAPI):
         entered: str | None,
         actor: Actor,
         now: dt.datetime,
+        old_org: str | None = None,
     ) -> list[HistoryEntry]:
-        """What a start or transition does besides the state: clocks, votes."""
+        """What a start or transition does besides the state: clocks, votes, units, effects."""
         entries: list[HistoryEntry] = []
         if definition.clocks:
             entries += apply_clocks(
@@ -381,9 +395,14 @@ class Engine(ClockAPI, VoteAPI, OpsAPI):
                 entered=entered,
                 actor=actor,
                 now=now,
+                level=self.orgs.level(case.org),
             )
         if left is not None or entered is not None:
             entries += self._vote_hooks(conn, definition, case, left, entered, now)
+        if left is not None or entered is not None or (old_org or case.org) != case.org:
+            entries += self._org_hooks(
+                conn, definition, case, old_org or case.org, left, entered, now
+            )
         outbox(conn, definition, case, event, left, entered, now)
         return entries
 

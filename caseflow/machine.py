@@ -21,6 +21,7 @@ from transitions import Machine, MachineError
 from caseflow.cases import Actor, Case, HistoryEntry
 from caseflow.definitions.loader import suggest
 from caseflow.errors import DataValidationError, Forbidden, InvalidEvent
+from caseflow.orgs import OrgTree, within
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -138,6 +139,19 @@ def authorise(event: EventDef, actor: Actor) -> None:
         )
 
 
+def authorise_org(definition: WorkflowDef, case: Case, actor: Actor) -> None:
+    """With ``org_scope``, an actor acts only on cases of their own unit or below it."""
+    if not definition.org_scope or actor.is_system or not actor.org:
+        return
+    if actor.roles.intersection(definition.public_roles):
+        return
+    if not within(case.org, actor.org):
+        raise Forbidden(
+            f"actor {actor.id!r} of unit {actor.org!r} cannot act on case {case.id!r} "
+            f"of unit {case.org!r}: it is outside their unit"
+        )
+
+
 def allowed(event: EventDef, actor: Actor) -> bool:
     try:
         authorise(event, actor)
@@ -155,6 +169,7 @@ def apply(
     payload: Mapping[str, Any] | None,
     now: dt.datetime,
     comment: str | None = None,
+    orgs: OrgTree | None = None,
 ) -> Outcome:
     """
     Apply one event to a case. Pure: no I/O, no clock reads, nothing mutated.
@@ -168,14 +183,17 @@ def apply(
     if case.status != "active":
         raise InvalidEvent(f"case {case.id!r} is {case.status}: events cannot fire")
     authorise(event, actor)
+    authorise_org(compiled.definition, case, actor)
     payload = dict(payload or {})
     compiled.validate_payload(event, payload)
     context = {"data": case.data, "payload": payload, "actor": actor.as_context()}
     target = compiled.target(case.state, event, context)
-    data = {**case.data, **payload} if payload else case.data
-    if payload:
+    merged = {k: v for k, v in payload.items() if not (event.org == "payload" and k == "org")}
+    data = {**case.data, **merged} if merged else case.data
+    if merged:
         compiled.validate_data(data)
     final = compiled.definition.states[target].final
+    org, level = _moved_org(event, case, payload, orgs)
     new_case = dataclasses.replace(
         case,
         state=target,
@@ -183,8 +201,12 @@ def apply(
         status="completed" if final else case.status,
         version=case.version + 1,
         updated_at=now,
+        org=org,
+        escalation_level=level,
     )
     details: dict[str, Any] = {}
+    if org != case.org:
+        details.update(from_org=case.org, to_org=org)
     if payload:
         details["payload"] = payload
     if comment:
@@ -211,9 +233,40 @@ def apply(
     )
 
 
+def _moved_org(
+    event: EventDef, case: Case, payload: Mapping[str, Any], orgs: OrgTree | None
+) -> tuple[str, int]:
+    """Where an org-moving event takes the case: up one level, or to ``payload.org``."""
+    if event.org is None:
+        return case.org, case.escalation_level
+    tree = orgs or OrgTree()
+    if event.org == "parent":
+        parent = tree.parent(case.org)
+        if parent is None:
+            raise InvalidEvent(
+                f"case {case.id!r} is at the top unit {case.org!r}: "
+                "there is no level above to escalate to"
+            )
+        return parent, case.escalation_level + 1
+    if event.org == "payload":
+        target = payload.get("org")
+        if not isinstance(target, str) or not target:
+            raise DataValidationError(
+                f"event {event.name!r} needs 'org' in its payload: the unit to refer the case to"
+            )
+        if len(tree) and target not in tree:
+            raise DataValidationError(f"event {event.name!r}: unknown org unit {target!r}")
+        return target, case.escalation_level
+    return case.org, case.escalation_level
+
+
 def available(compiled: CompiledWorkflow, case: Case, actor: Actor) -> list[str]:
     """Events the actor may fire in the case's current state (guards not evaluated)."""
     if case.status != "active":
+        return []
+    try:
+        authorise_org(compiled.definition, case, actor)
+    except Forbidden:
         return []
     return [
         e.name

@@ -50,11 +50,6 @@ class SweepReport:
         return sum(self.fired.values())
 
 
-def parent_org(org: str) -> str:
-    """``hainan/haikou/longhua`` -> ``hainan/haikou``; the top unit stays where it is."""
-    return org.rsplit("/", 1)[0] if "/" in org else org
-
-
 class Sweeper:
     """Claims and fires due timers for one engine. Stateless between sweeps."""
 
@@ -177,7 +172,7 @@ class Sweeper:
         if timer.kind == "vote_close":
             return self.engine._close_due_vote(conn, case, now)
         definition = self.engine.workflow(case.workflow, case.workflow_version)
-        clock = definition.clocks.get(timer.clock or "")
+        clock = definition.clocks.get((timer.clock or "").split("@", 1)[0])  # name@item
         states = clockrepo.load_clocks(conn, case.id)
         state = states.get(timer.clock or "")
         if clock is None or state is None or state.phase != "running":
@@ -202,21 +197,25 @@ class Sweeper:
             case,
             [
                 {
-                    "clock": clock.name,
+                    "clock": state.name,
                     "action": "breached",
                     "due_at": state.due_at.isoformat() if state.due_at else None,
+                    **({"org": state.org} if state.org else {}),
                 }
             ],
             SYSTEM,
             now,
         )
+        if clock.on_breach_move_up and not clock.per_item:
+            repo.insert_history(conn, entries)
+            return self._move_up(conn, definition, clock, case, state, now)
         arm: list[runtime.TimerSpec] = []
         if clock.on_breach_notify:
             arm.append(
                 _notice(
-                    clock.name,
+                    state.name,
                     clock.on_breach_notify,
-                    case.org,
+                    state.org or case.org,
                     f"{definition.name} case {case.id}: clock {clock.name!r} breached "
                     f"({_due_text(state)})",
                     now,
@@ -231,6 +230,82 @@ class Sweeper:
             self._fire_event(
                 conn, definition, case, clock.on_breach_fire, f"clock {clock.name!r} breached", now
             )
+        return True
+
+    def _move_up(
+        self,
+        conn: Connection,
+        definition: WorkflowDef,
+        clock: ClockDef,
+        case: Case,
+        state: runtime.ClockState,
+        now: dt.datetime,
+    ) -> bool:
+        """Not settled in time at this level: the case goes one unit up and the clock restarts."""
+        parent = self.engine.orgs.parent(case.org)
+        if parent is None:
+            note = {"clock": clock.name, "action": "at top", "org": case.org}
+            repo.insert_history(conn, clock_entries(case, [note], SYSTEM, now))
+            if clock.on_breach_at_top:
+                self._fire_event(
+                    conn,
+                    definition,
+                    case,
+                    clock.on_breach_at_top,
+                    f"clock {clock.name!r} breached at the top unit",
+                    now,
+                )
+            return True
+        moved = dataclasses.replace(
+            case,
+            org=parent,
+            escalation_level=case.escalation_level + 1,
+            version=case.version + 1,
+            updated_at=now,
+        )
+        if not repo.update_case(conn, case.version, moved):
+            raise ConcurrencyConflict(case.id, case.version)
+        level = self.engine.orgs.level(parent)
+        calendar = self.engine.calendars.for_workflow(definition)
+        fresh, timers = runtime.schedule(
+            clock,
+            runtime.ClockState(clock.name, "running", now, level=level),
+            calendar,
+            definition.timezone,
+            now,
+        )
+        clockrepo.save_clocks(conn, case.id, [fresh], [state.name])
+        clockrepo.cancel_timers(conn, case.id, [clock.name])
+        if clock.on_breach_notify:
+            timers.append(
+                _notice(
+                    clock.name,
+                    clock.on_breach_notify,
+                    parent,
+                    f"{definition.name} case {case.id}: not settled in time at "
+                    f"{case.org}; moved up to {parent} (督办)",
+                    now,
+                )
+            )
+        clockrepo.arm_timers(conn, case.id, timers, now)
+        notes: list[dict[str, Any]] = [
+            {
+                "clock": clock.name,
+                "action": "escalated",
+                "level": moved.escalation_level,
+                "from_org": case.org,
+                "to_org": parent,
+                "org_level": level,
+            },
+            {
+                "clock": clock.name,
+                "action": "restarted",
+                "org_level": level,
+                "due_at": fresh.due_at.isoformat() if fresh.due_at else None,
+                "last_day": fresh.last_day.isoformat() if fresh.last_day else None,
+            },
+        ]
+        repo.insert_history(conn, clock_entries(moved, notes, SYSTEM, now))
         return True
 
     def _escalate(
@@ -249,7 +324,13 @@ class Sweeper:
         calendar = self.engine.calendars.for_workflow(definition)
         moved = dataclasses.replace(state, escalation_step=step_no + 1)
         clockrepo.save_clocks(conn, case.id, [moved], [state.name])
-        new_org = parent_org(case.org) if step.to_org == "parent" else case.org
+        up = self.engine.orgs.parent
+        if state.org:  # a unit's work item: 督办 goes to that unit (or above it); the case stays
+            new_org = case.org
+            notify_org = (up(state.org) or state.org) if step.to_org == "parent" else state.org
+        else:
+            new_org = (up(case.org) or case.org) if step.to_org == "parent" else case.org
+            notify_org = new_org
         escalated = dataclasses.replace(
             case,
             org=new_org,
@@ -260,23 +341,25 @@ class Sweeper:
         if not repo.update_case(conn, case.version, escalated):
             raise ConcurrencyConflict(case.id, case.version)
         note: dict[str, Any] = {
-            "clock": clock.name,
+            "clock": state.name,
             "action": "escalated",
             "step": step_no + 1,
             "level": escalated.escalation_level,
         }
         if new_org != case.org:
             note.update(from_org=case.org, to_org=new_org)
+        elif state.org:
+            note["notified_org"] = notify_org
         elif step.to_org == "parent":
             note["note"] = "already at the top org unit"
         arm: list[runtime.TimerSpec] = []
         if step.notify:
             arm.append(
                 _notice(
-                    clock.name,
+                    state.name,
                     step.notify,
-                    new_org,
-                    f"{definition.name} case {case.id}: clock {clock.name!r} overdue, "
+                    notify_org,
+                    f"{definition.name} case {case.id}: clock {state.name!r} overdue, "
                     f"escalated to level {escalated.escalation_level} (督办)",
                     now,
                 )

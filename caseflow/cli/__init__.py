@@ -44,12 +44,14 @@ def cli(verbose: bool) -> None:
 def _register() -> None:
     from caseflow.cli import cases, db, demo, timers, workflows
     from caseflow.cli.calendar import calendar_group
+    from caseflow.cli.votes import votes_group
 
     cli.add_command(demo.demo)
     cli.add_command(workflows.workflows_group)
     cli.add_command(db.db_group)
     cli.add_command(cases.cases_group)
     cli.add_command(timers.timers_group)
+    cli.add_command(votes_group)
     cli.add_command(timers.worker)
     cli.add_command(calendar_group)
 

@@ -40,9 +40,20 @@ STEPS: list[tuple[str, Actor, str, dict[str, object]]] = [
     show_default=True,
     help="SQLite file for the demo (created in the current directory).",
 )
-def demo(db: str) -> None:
-    """Run approval cases end to end, with their legal clocks, and print their timelines."""
+@click.argument("which", type=click.Choice(["approval", "sunshine-vote"]), default="approval")
+def demo(db: str, which: str) -> None:
+    """Run a real case end to end and print its timeline.
+
+    approval (default): an administrative approval with its legal clocks and a breach;
+    sunshine-vote: the six-step village 阳光票决 with a representative meeting vote.
+    """
     from caseflow.engine import Engine
+
+    if which == "sunshine-vote":
+        from caseflow.cli.demo_vote import run_sunshine_vote_demo
+
+        run_sunshine_vote_demo(Path(db).resolve(), make_console())
+        return
 
     console = make_console()
     clock = MovableClock("2026-09-21T09:12")

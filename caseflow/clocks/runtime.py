@@ -48,6 +48,9 @@ class ClockState:
     breached_at: dt.datetime | None = None
     escalation_step: int = 0
     stopped_at: dt.datetime | None = None
+    #: The org level the limit was taken for (``by_level``), and for a per-item clock its unit.
+    level: str | None = None
+    org: str | None = None
 
     @property
     def status(self) -> str:
@@ -97,14 +100,15 @@ def local_day(instant: dt.datetime, tz: str) -> dt.date:
     return instant.astimezone(ZoneInfo(tz)).date()
 
 
-def effective_limit(clock: ClockDef, extensions: int) -> list[Duration]:
-    """The limit and any extensions; same units add up (20 + 10 workdays = 30 workdays)."""
+def effective_limit(clock: ClockDef, extensions: int, level: str | None = None) -> list[Duration]:
+    """The limit (at the org level) and any extensions; same units add up (20 + 10 workdays)."""
+    limit = clock.limit_for(level)
     if extensions == 0 or clock.extension is None:
-        return [clock.limit]
+        return [limit]
     by = clock.extension.by
-    if by.unit == clock.limit.unit:
-        return [Duration(clock.limit.amount + by.amount * extensions, by.unit)]
-    return [clock.limit] + [by] * extensions
+    if by.unit == limit.unit:
+        return [Duration(limit.amount + by.amount * extensions, by.unit)]
+    return [limit] + [by] * extensions
 
 
 def schedule(
@@ -112,7 +116,7 @@ def schedule(
 ) -> tuple[ClockState, list[TimerSpec]]:
     """Recompute due and warning instants of a running clock and the timers to arm."""
     pauses = [(a, b) for a, b in state.pauses if b is not None]
-    limits = effective_limit(clock, state.extensions)
+    limits = effective_limit(clock, state.extensions, state.level)
     due: Due = compute_due(state.started_at, limits[0], calendar, tz, pauses=pauses)
     for extra in limits[1:]:
         more = after(due, extra, calendar, tz)
@@ -123,9 +127,9 @@ def schedule(
     )
     timers: list[TimerSpec] = []
     if warn is not None and state.warned_at is None and state.breached_at is None:
-        timers.append(TimerSpec("warn", clock.name, max(warn, now), provisional=due.provisional))
+        timers.append(TimerSpec("warn", state.name, max(warn, now), provisional=due.provisional))
     if state.breached_at is None:
-        timers.append(TimerSpec("breach", clock.name, due.due_at, provisional=due.provisional))
+        timers.append(TimerSpec("breach", state.name, due.due_at, provisional=due.provisional))
     else:  # breached, then paused and resumed: the ladder goes on where it stopped
         following = escalation_timer(clock, state, state.escalation_step, calendar, tz)
         timers.extend([following] if following is not None else [])
@@ -140,12 +144,18 @@ def escalation_timer(
         return None
     due = Due(state.last_day, state.due_at, state.provisional)
     at = after(due, clock.escalate[step].after, calendar, tz)
-    return TimerSpec("escalate", clock.name, at.due_at, step=step, provisional=at.provisional)
+    return TimerSpec("escalate", state.name, at.due_at, step=step, provisional=at.provisional)
 
 
 def _note(action: str, state: ClockState, **extra: Any) -> dict[str, Any]:
     note: dict[str, Any] = {"clock": state.name, "action": action}
-    if state.due_at is not None and action in ("started", "resumed", "extended", "recomputed"):
+    if state.due_at is not None and action in (
+        "started",
+        "resumed",
+        "extended",
+        "recomputed",
+        "restarted",
+    ):
         note["due_at"] = state.due_at.isoformat()
         note["last_day"] = state.last_day.isoformat() if state.last_day else None
         note["provisional"] = state.provisional
@@ -186,6 +196,7 @@ def on_transition(
     entered: str | None,
     now: dt.datetime,
     calendar: Calendar,
+    level: str | None = None,
 ) -> ClockPlan:
     """Apply one transition (or the case's start, with ``event=None``) to every clock."""
     plan = ClockPlan()
@@ -202,7 +213,7 @@ def on_transition(
             plan.notes.append(_note("stopped", stopped))
             continue
         if not active and not final and _starts(clock, event, entered):
-            fresh = ClockState(clock.name, "running", now)
+            fresh = ClockState(clock.name, "running", now, level=level)
             if entered is not None and entered in clock.paused_in:
                 fresh = dataclasses.replace(fresh, phase="paused", pauses=((today, None),))
                 plan.changed[clock.name] = fresh
@@ -243,6 +254,36 @@ def _resume(
     return ClockPlan(
         changed={state.name: resumed}, cancel={state.name}, arm=timers, notes=[_note(why, resumed)]
     )
+
+
+def restart_at_level(
+    definition: WorkflowDef,
+    clocks: Mapping[str, ClockState],
+    level: str | None,
+    now: dt.datetime,
+    calendar: Calendar,
+    why: str,
+) -> ClockPlan:
+    """The case moved to another unit: level-dependent clocks start again there."""
+    plan = ClockPlan()
+    for state in clocks.values():
+        clock = definition.clocks.get(state.name)
+        if clock is None or state.phase != "running":
+            continue
+        if not (clock.by_level or clock.on_breach_move_up):
+            continue
+        fresh, timers = schedule(
+            clock,
+            ClockState(clock.name, "running", now, level=level),
+            calendar,
+            definition.timezone,
+            now,
+        )
+        plan.changed[clock.name] = fresh
+        plan.cancel.add(clock.name)
+        plan.arm.extend(timers)
+        plan.notes.append(_note("restarted", fresh, why=why, org_level=level))
+    return plan
 
 
 def suspend_all(clocks: Mapping[str, ClockState], now: dt.datetime, tz: str) -> ClockPlan:

@@ -28,6 +28,7 @@ from caseflow.definitions.model import (
     EscalationStep,
     EventDef,
     Extension,
+    ParallelDef,
     StateDef,
     VoteDef,
     WorkflowDef,
@@ -149,6 +150,7 @@ def _event(
         roles=tuple(ev.roles),
         automatic=ev.automatic,
         payload_schema=ev.payload,
+        org=ev.org,
     )
 
 
@@ -168,11 +170,22 @@ def _clock(reporter: Reporter, refs: _Refs, name: str, ck: raw.RawClock) -> Cloc
     refs.states_(ck.paused_in, (*path, "paused_in"))
     starts = _trigger(refs, ck.starts_on, (*path, "starts_on"))
     stops = _trigger(refs, ck.stops_on, (*path, "stops_on"))
-    if not ck.runs_in and starts is None:
+    if ck.per_item and (ck.runs_in or starts is not None):
+        reporter.add(path, "a per_item clock starts with each work item: no 'runs_in'/'starts_on'")
+    elif not ck.per_item and not ck.runs_in and starts is None:
         reporter.add(path, "never starts: give 'runs_in' states or 'starts_on'")
+    by_level = {
+        level: d
+        for level, spec in ck.by_level.items()
+        if (d := _duration(reporter, spec.limit, (*path, "by_level", level, "limit"))) is not None
+    }
     breach = ck.on_breach or raw.RawBreach()
     if breach.fire is not None:
         refs.events_(breach.fire, (*path, "on_breach", "fire"))
+    if breach.at_top is not None:
+        refs.events_(breach.at_top, (*path, "on_breach", "at_top"))
+        if not breach.move_up:
+            reporter.add((*path, "on_breach", "at_top"), "'at_top' needs 'move_up: true'")
     refs.roles_(breach.notify, (*path, "on_breach", "notify"))
     if ck.warn_notify is not None:
         refs.roles_(ck.warn_notify, (*path, "warn_notify"))
@@ -217,6 +230,10 @@ def _clock(reporter: Reporter, refs: _Refs, name: str, ck: raw.RawClock) -> Cloc
         stops_on=stops,
         on_breach_fire=breach.fire,
         on_breach_notify=tuple(breach.notify),
+        on_breach_move_up=breach.move_up,
+        on_breach_at_top=breach.at_top,
+        by_level=by_level,
+        per_item=ck.per_item,
         extension=extension,
         warn_before=warn,
         warn_notify=None if ck.warn_notify is None else tuple(ck.warn_notify),
@@ -271,6 +288,46 @@ def _vote(
         on_pass=vote.on_pass,
         on_fail=vote.on_fail,
         on_no_quorum=vote.on_no_quorum or vote.on_fail,
+    )
+
+
+def _parallel(
+    reporter: Reporter,
+    refs: _Refs,
+    state: str,
+    par: raw.RawParallel,
+    events: dict[str, EventDef],
+    clocks: dict[str, ClockDef],
+) -> ParallelDef | None:
+    """Parallel work items: their join event leaves the state; their clock is per item."""
+    path: Path_ = ("states", state, "parallel")
+    n = len(reporter.problems)
+    if par.on_complete not in refs.events:
+        reporter.add(
+            (*path, "on_complete"),
+            f"unknown event {par.on_complete!r}{suggest(par.on_complete, refs.events)}",
+        )
+    elif par.on_complete in events and state not in events[par.on_complete].sources:
+        reporter.add(
+            (*path, "on_complete"), f"event {par.on_complete!r} does not fire from state {state!r}"
+        )
+    refs.roles_(par.report_roles, (*path, "report_roles"))
+    if par.clock is not None and par.clock in clocks and not clocks[par.clock].per_item:
+        reporter.add((*path, "clock"), f"clock {par.clock!r} needs 'per_item: true'")
+    elif par.clock is not None and par.clock not in clocks:
+        reporter.add((*path, "clock"), f"unknown clock {par.clock!r}{suggest(par.clock, clocks)}")
+    if isinstance(par.join, int) and par.join < 1:
+        reporter.add((*path, "join"), "join is 'all' or how many items must report (>= 1)")
+    if len(reporter.problems) > n:
+        return None
+    source, key = par.items.split(".", 1)
+    return ParallelDef(
+        source=source,
+        key=key,
+        join=par.join,
+        report_roles=tuple(par.report_roles),
+        on_complete=par.on_complete,
+        clock=par.clock,
     )
 
 
@@ -384,6 +441,15 @@ def build(
         and st.vote is not None
         and (v := _vote(reporter, refs, n, st.vote, events)) is not None
     }
+    parallels = {
+        n: p
+        for n, st in states.items()
+        if st is not None
+        and st.parallel is not None
+        and (p := _parallel(reporter, refs, n, st.parallel, events, clocks)) is not None
+    }
+    if header is not None:
+        refs.roles_(header.public_roles, ("public_roles",))
     for n, st in states.items():
         if st is not None and st.outcome is not None and not st.final:
             reporter.add(("states", n, "outcome"), "only a final state has an outcome")
@@ -419,6 +485,8 @@ def build(
         timezone=header.timezone,
         calendar=header.calendar,
         roles=tuple(roles),
+        org_scope=header.org_scope,
+        public_roles=tuple(header.public_roles),
         data_schema=header.data,
         states={
             n: StateDef(
@@ -428,6 +496,7 @@ def build(
                 final=s.final,
                 outcome=s.outcome,
                 vote=votes.get(n),
+                parallel=parallels.get(n),
                 on_enter=hooks[n][0],
                 on_exit=hooks[n][1],
             )

@@ -55,6 +55,19 @@ class VoteDef(BaseModel):
     on_no_quorum: str
 
 
+class ParallelDef(BaseModel):
+    """Work items handled in parallel by several units (部门联动处置), joined in one state."""
+
+    model_config = _FROZEN
+
+    source: Literal["payload", "data"]
+    key: str
+    join: Literal["all"] | int = "all"
+    report_roles: tuple[str, ...]
+    on_complete: str
+    clock: str | None = None
+
+
 class StateDef(BaseModel):
     """A state a case can be in."""
 
@@ -67,6 +80,7 @@ class StateDef(BaseModel):
     #: For reports: a final state that counts as a success (调解成功) or a failure.
     outcome: Literal["success", "failure"] | None = None
     vote: VoteDef | None = None
+    parallel: ParallelDef | None = None
     on_enter: tuple[ActionRef, ...] = ()
     on_exit: tuple[ActionRef, ...] = ()
 
@@ -93,6 +107,9 @@ class EventDef(BaseModel):
     automatic: bool = False
     payload_schema: Mapping[str, Any] | None = None
     actions: tuple[ActionRef, ...] = ()
+    #: Moves the case's org unit: ``parent`` (escalate one level), ``payload`` (refer to
+    #: the unit named by ``payload.org``).
+    org: Literal["parent", "payload"] | None = None
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -133,6 +150,10 @@ class EscalationStep(BaseModel):
 class ClockDef(BaseModel):
     """A legal time limit attached to part of the workflow."""
 
+    def limit_for(self, level: str | None) -> Duration:
+        """The limit at an org level (``by_level``), else the default ``limit``."""
+        return self.by_level.get(level or "", self.limit)
+
     model_config = _FROZEN
 
     name: str
@@ -143,6 +164,14 @@ class ClockDef(BaseModel):
     stops_on: ClockTrigger | None = None
     on_breach_fire: str | None = None
     on_breach_notify: tuple[str, ...] = ()
+    #: On breach, move the case one org level up and restart this clock there.
+    on_breach_move_up: bool = False
+    #: The event fired when a move-up clock breaches at the top of the org tree.
+    on_breach_at_top: str | None = None
+    #: Limits per org level of the case's unit (grid, village, township, ...).
+    by_level: Mapping[str, Duration] = {}
+    #: Runs once per parallel work item instead of per case.
+    per_item: bool = False
     extension: Extension | None = None
     warn_before: Duration | None = None
     #: Roles told of the yellow warning; None: whoever can move the case on from its state.
@@ -166,6 +195,8 @@ class WorkflowDef(BaseModel):
     events: Mapping[str, EventDef]
     clocks: Mapping[str, ClockDef]
     actions: Mapping[str, ActionConfig] = {}
+    org_scope: bool = False
+    public_roles: tuple[str, ...] = ()
     content_hash: str
     source: str = ""
     source_file: str = ""

@@ -43,6 +43,8 @@ class RawHeader(BaseModel):
     roles: list[str] = Field(default_factory=list)
     data: dict[str, Any] = Field(default_factory=dict)
     actions: dict[str, RawActionConfig] = Field(default_factory=dict)
+    org_scope: bool = False
+    public_roles: list[str] = Field(default_factory=list)
 
 
 class RawElectorate(BaseModel):
@@ -67,6 +69,16 @@ class RawVote(BaseModel):
     on_no_quorum: str | None = None
 
 
+class RawParallel(BaseModel):
+    model_config = _STRICT
+
+    items: str = Field(pattern=r"^(payload|data)\.[A-Za-z_][A-Za-z0-9_]*$")
+    join: Literal["all"] | int = "all"
+    report_roles: list[str]
+    on_complete: str
+    clock: str | None = None
+
+
 class RawState(BaseModel):
     model_config = _STRICT
 
@@ -75,6 +87,7 @@ class RawState(BaseModel):
     final: bool = False
     outcome: Literal["success", "failure"] | None = None
     vote: RawVote | None = None
+    parallel: RawParallel | None = None
     on_enter: ActionRefs = Field(default_factory=list)
     on_exit: ActionRefs = Field(default_factory=list)
 
@@ -96,6 +109,7 @@ class RawEvent(BaseModel):
     automatic: bool = False
     payload: dict[str, Any] | None = None
     actions: ActionRefs = Field(default_factory=list)
+    org: Literal["parent", "payload"] | None = None
 
 
 class RawTrigger(BaseModel):
@@ -110,6 +124,14 @@ class RawBreach(BaseModel):
 
     fire: str | None = None
     notify: list[str] = Field(default_factory=list)
+    move_up: bool = False
+    at_top: str | None = None
+
+
+class RawLevelLimit(BaseModel):
+    model_config = _STRICT
+
+    limit: str
 
 
 class RawExtension(BaseModel):
@@ -142,6 +164,8 @@ class RawClock(BaseModel):
     extension: RawExtension | None = None
     warn_before: str | None = None
     warn_notify: list[str] | None = None
+    by_level: dict[str, RawLevelLimit] = Field(default_factory=dict)
+    per_item: bool = False
     escalate: list[RawEscalation] = Field(default_factory=list)
 
 

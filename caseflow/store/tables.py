@@ -154,6 +154,8 @@ clocks = Table(
     Column("breached_at", UTCDateTime, nullable=True),
     Column("escalation_step", Integer, nullable=False),
     Column("stopped_at", UTCDateTime, nullable=True),
+    Column("level", String(50), nullable=True),
+    Column("org", String(500), nullable=True),
     Index(None, "phase", "due_at"),
 )
 
@@ -259,4 +261,28 @@ incidents = Table(
     Column("resolved_by", String(200), nullable=True),
     Column("reason", Text, nullable=True),
     Index(None, "status", "case_id"),
+)
+
+# The org tree: grid, village/community, township, county, departments.
+orgs = Table(
+    "cf_orgs",
+    metadata,
+    Column("path", String(500), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("level", String(50), nullable=False),
+    Column("parent", String(500), nullable=True),
+)
+
+# Parallel work items of a case (部门联动处置): one per unit, each with its own clock.
+work_items = Table(
+    "cf_work_items",
+    metadata,
+    Column("case_id", Id, ForeignKey("cf_cases.id", ondelete="CASCADE"), primary_key=True),
+    Column("state", String(100), primary_key=True),
+    Column("item", String(500), primary_key=True),
+    Column("status", String(20), nullable=False),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime, nullable=True),
+    Column("closed_by", String(200), nullable=True),
+    Column("result", Json, nullable=True),
 )
