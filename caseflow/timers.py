@@ -125,7 +125,7 @@ class Sweeper:
                 }
                 entries += clock_entries(case, [note], SYSTEM, now)
                 definition = self.engine.workflow(case.workflow, case.workflow_version)
-                spec = definition.clocks.get(state.name)
+                spec = definition.clocks.get(state.name.split("@", 1)[0])
                 roles = (
                     spec.warn_notify
                     if spec is not None and spec.warn_notify is not None
@@ -135,7 +135,9 @@ class Sweeper:
                     f"{definition.name} case {case.id}: clock {state.name!r} is due "
                     f"{_due_text(state)}"
                 )
-                notices.append((case.id, _notice(state.name, roles, case.org, message, now)))
+                notices.append(
+                    (case.id, _notice(state.name, roles, state.org or case.org, message, now))
+                )
             clockrepo.mark_warned(conn, warned, now)
             repo.insert_history(conn, entries)
             for case_id, notice in notices:

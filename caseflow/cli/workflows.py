@@ -1,11 +1,23 @@
-"""``caseflow workflows ...``: check and list workflow definitions."""
+"""``caseflow workflows ...``: check, list, lint, draw, diff and describe workflow definitions."""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
 import click
 
+from caseflow.cli.common import workflows_option
 from caseflow.definitions.loader import load_file, workflow_files
-from caseflow.errors import DefinitionError
+from caseflow.errors import CaseflowError, DefinitionError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from caseflow.definitions.model import WorkflowDef
 
 
 @click.group(name="workflows")
@@ -34,3 +46,247 @@ def validate(paths: tuple[str, ...]) -> None:
         )
     if failed:
         raise SystemExit(1)
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    raise SystemExit(1)
+
+
+@contextlib.contextmanager
+def _errors() -> Iterator[None]:
+    """Definition problems as file:line:col lines, other errors as one ``error:`` line."""
+    try:
+        yield
+    except DefinitionError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        _fail(str(exc).splitlines()[0])
+    except (CaseflowError, OSError) as exc:
+        _fail(str(exc))
+
+
+def _write(text: str, output: str | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    Path(output).write_text(text, encoding="utf-8")
+    click.echo(f"wrote {output}", err=True)
+
+
+def _sources(workflows: tuple[str, ...]) -> list[str | Path]:
+    from caseflow.definitions.registry import shipped_workflows_dir
+
+    return list(workflows) or [shipped_workflows_dir()]
+
+
+def _resolve(target: str, workflows: tuple[str, ...], version: int | None) -> WorkflowDef:
+    """A workflow file, or a workflow name looked up in ``--workflows`` (or the shipped)."""
+    if Path(target).is_file() or target.endswith((".yaml", ".yml")):
+        return load_file(target)
+    from caseflow.definitions.registry import Registry
+
+    return Registry.from_paths(_sources(workflows)).get(target, version)
+
+
+@workflows_group.command()
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to a file.")
+@click.option(
+    "--check",
+    "check",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Exit 1 if this file differs from the generated schema (for CI).",
+)
+def schema(output: str | None, check: str | None) -> None:
+    """The JSON Schema (draft 2020-12) of a workflow file, for editors and CI."""
+    from caseflow.export.schema import schema_text
+
+    text = schema_text()
+    if check is not None:
+        if Path(check).read_text(encoding="utf-8") != text:
+            _fail(f"{check} is stale: run `caseflow workflows schema --output {check}`")
+        click.echo(f"{check}: up to date")
+        return
+    with _errors():
+        _write(text, output)
+
+
+@workflows_group.command()
+@click.argument("workflow")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["mermaid", "dot", "bpmn"]),
+    default="mermaid",
+    show_default=True,
+)
+@click.option("--workflow-version", type=int, help="Version of a named workflow (default newest).")
+@workflows_option
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to a file.")
+def graph(
+    workflow: str,
+    fmt: str,
+    workflow_version: int | None,
+    workflows: tuple[str, ...],
+    output: str | None,
+) -> None:
+    """
+    Draw WORKFLOW (a YAML file or a workflow name) with its clocks and roles.
+
+    Mermaid stateDiagram-v2, Graphviz DOT (`| dot -Tsvg`), or BPMN 2.0 XML with a
+    diagram that bpmn.io and Camunda Modeler open.
+    """
+    from caseflow.export.graph import render
+
+    with _errors():
+        definition = _resolve(workflow, workflows, workflow_version)
+        _write(render(definition, fmt), output)
+
+
+@workflows_group.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--strict", is_flag=True, help="Exit 1 when there are warnings.")
+@click.option(
+    "--ignore", multiple=True, metavar="CHECK", help="Skip a check by code (CF101) or name."
+)
+@click.option("--json", "as_json", is_flag=True)
+def lint(paths: tuple[str, ...], strict: bool, ignore: tuple[str, ...], as_json: bool) -> None:
+    """
+    Warn about workflows that load but probably do not mean what they say.
+
+    \b
+    CF101 unclocked-state    a case can wait in a state with no clock
+    CF102 unfired-automatic  an automatic event nothing fires
+    CF103 clock-never-stops  once started, nothing can stop the clock
+    CF104 clock-runs-to-end  a clock with neither runs_in nor stops_on
+    CF105 dead-branch        a branch that can never be taken
+
+    Silence one reviewed warning with a comment on its line: `# lint: ignore[CF101]`.
+    Exit 0 with warnings (1 with --strict); 1 if a file does not load.
+    """
+    from caseflow.export.lint import CHECKS
+    from caseflow.export.lint import lint as lint_definition
+
+    unknown = [c for c in ignore if c not in CHECKS and c not in CHECKS.values()]
+    if unknown:
+        _fail(f"unknown check {unknown[0]!r}; known: {', '.join(CHECKS)}")
+    failed, found = 0, []
+    for file in workflow_files(paths):
+        try:
+            definition = load_file(file)
+        except DefinitionError as exc:
+            failed += 1
+            for problem in exc.problems or ():
+                click.echo(str(problem), err=True)
+            if not exc.problems:
+                click.echo(f"{file}: {exc}", err=True)
+            continue
+        found.extend(lint_definition(definition, ignore))
+    if as_json:
+        rows = [{**dataclasses.asdict(w), "check": w.check} for w in found]
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for warning in found:
+            click.echo(str(warning))
+        count = len(found)
+        click.echo(f"{count} warning{'s' if count != 1 else ''}", err=True)
+    if failed or (strict and found):
+        raise SystemExit(1)
+
+
+@workflows_group.command()
+@click.argument("args", nargs=-1, required=True, metavar="A B | NAME V1 V2")
+@click.option(
+    "--db",
+    envvar="CASEFLOW_DATABASE_URL",
+    help="Database to read stored versions from (for NAME V1 V2).",
+)
+@click.option("--json", "as_json", is_flag=True)
+def diff(args: tuple[str, ...], db: str | None, as_json: bool) -> None:
+    """
+    What changed between two workflow versions.
+
+    Either two YAML files (A B), or a workflow NAME and two stored VERSIONS read from the
+    database (--db).
+    """
+    from caseflow.export.diff import diff as diff_definitions
+
+    with _errors():
+        if len(args) == 2:
+            old, new = load_file(args[0]), load_file(args[1])
+        elif len(args) == 3:
+            versions = [_version(v) for v in args[1:]]
+            old, new = (_stored(db, args[0], v) for v in versions)
+        else:
+            _fail("give two files (A B), or a name and two versions (NAME V1 V2) with --db")
+    result = diff_definitions(old, new)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        return
+    for side, d in (("---", old), ("+++", new)):
+        click.echo(f"{side} {d.name} v{d.version} ({d.content_hash[:12]}) {d.source_file}")
+    if result.identical:
+        click.echo("no differences")
+    for line in result.lines():
+        click.echo(line)
+
+
+def _version(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        _fail(f"version must be a whole number, got {text!r}")
+
+
+def _stored(db: str | None, name: str, version: int) -> WorkflowDef:
+    """A definition version as the engine stored it (table cf_definitions)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from caseflow.definitions.loader import load_text
+    from caseflow.errors import StorageError, WorkflowNotFound
+    from caseflow.store.db import READ_ONLY, connect, normalise_url
+    from caseflow.store.repo import stored_definition
+
+    if db is None:
+        _fail("NAME V1 V2 reads stored versions: give --db (or CASEFLOW_DATABASE_URL)")
+    url = normalise_url(db)
+    local = url.removeprefix("sqlite:///")
+    if url.startswith("sqlite:///") and local != ":memory:" and not Path(local).is_file():
+        _fail(f"no database at {local}")
+    engine = connect(url)
+    try:
+        with engine.connect() as conn:
+            conn.execution_options(**{READ_ONLY: True})
+            row = stored_definition(conn, name, version)
+    except SQLAlchemyError as exc:
+        raise StorageError(f"cannot read stored definitions: {exc}") from None
+    finally:
+        engine.dispose()
+    if row is None:
+        raise WorkflowNotFound(name, version)
+    _, source, source_file = row
+    return load_text(source, f"{source_file or name} (stored v{version})")
+
+
+@workflows_group.command(name="list")
+@workflows_option
+@click.option("--json", "as_json", is_flag=True)
+def list_workflows(workflows: tuple[str, ...], as_json: bool) -> None:
+    """Workflow definitions: name, version, content hash and title."""
+    from rich.table import Table
+
+    from caseflow.cli.render import console
+    from caseflow.definitions.registry import Registry
+    from caseflow.export import catalog
+
+    with _errors():
+        entries = catalog(Registry.from_paths(_sources(workflows)))
+    if as_json:
+        click.echo(json.dumps([e.to_json() for e in entries], ensure_ascii=False, indent=2))
+        return
+    table = Table()
+    for column in ("workflow", "version", "hash", "title", "file"):
+        table.add_column(column)
+    for e in entries:
+        table.add_row(e.name, str(e.version), e.short_hash, e.title, e.source_file)
+    console().print(table)

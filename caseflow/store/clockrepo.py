@@ -30,6 +30,8 @@ _CLOCK_COLUMNS = (
     clocks.c.breached_at,
     clocks.c.escalation_step,
     clocks.c.stopped_at,
+    clocks.c.level,
+    clocks.c.org,
 )
 
 
@@ -53,6 +55,8 @@ def clock_from_row(row: Sequence[Any]) -> ClockState:
         breached_at=row[10],
         escalation_step=row[11],
         stopped_at=row[12],
+        level=row[13],
+        org=row[14],
     )
 
 
@@ -69,6 +73,8 @@ _VALUE_KEYS = (
     "breached_at",
     "escalation_step",
     "stopped_at",
+    "level",
+    "org",
 )
 
 
@@ -86,6 +92,8 @@ def _values(state: ClockState) -> dict[str, Any]:
         "breached_at": state.breached_at,
         "escalation_step": state.escalation_step,
         "stopped_at": state.stopped_at,
+        "level": state.level,
+        "org": state.org,
     }
 
 
