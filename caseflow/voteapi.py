@@ -212,7 +212,7 @@ class VoteAPI:
         with self._write() as conn:
             case, _definition, vote, current = self._open_round(conn, case_id, "share")
             who, how = self._clerk_or_voter(vote, actor, voter)
-            if who not in current.electorate:
+            if not voterepo.is_member(conn, current.id, who):
                 raise VoteError(f"{who!r} is not in the electorate of this vote")
             if voterepo.attend(conn, current.id, who, how, actor.id):
                 repo.insert_history(
@@ -248,7 +248,7 @@ class VoteAPI:
             with self._write() as conn:
                 case, _definition, vote, current = self._open_round(conn, case_id, "share")
                 who, how = self._clerk_or_voter(vote, actor, voter)
-                if who not in current.electorate:
+                if not voterepo.is_member(conn, current.id, who):
                     raise VoteError(f"{who!r} is not in the electorate of this vote")
                 voterepo.attend(conn, current.id, who, how, actor.id)
                 voterepo.cast(conn, current.id, who, choice, secret=current.secret)
@@ -263,8 +263,7 @@ class VoteAPI:
                     details["choice"] = choice
                 repo.insert_history(conn, [_entry(case, actor, now, details)])
                 if vote.close_when_all_voted:
-                    counts = voterepo.tally(conn, current.id)
-                    if sum(counts[c] for c in voterepo.CHOICES) == len(current.electorate):
+                    if voterepo.ballots_cast(conn, current.id) == current.electorate_size:
                         return self._close(conn, vote, case, current, SYSTEM, now, "everyone voted")
                 return case
         except IntegrityError as exc:
@@ -301,7 +300,7 @@ class VoteAPI:
         outcome = decide(
             VoteRule.parse(current.rule),
             Counts(
-                members=len(current.electorate),
+                members=current.electorate_size,
                 present=counts["present"],
                 yes=counts["yes"],
                 no=counts["no"],
@@ -310,7 +309,7 @@ class VoteAPI:
         )
         result = {
             "outcome": outcome.outcome,
-            "members": len(current.electorate),
+            "members": current.electorate_size,
             "present": counts["present"],
             "yes": counts["yes"],
             "no": counts["no"],
@@ -378,7 +377,7 @@ class VoteAPI:
         decided = decide(
             VoteRule.parse(chosen.rule),
             Counts(
-                members=len(chosen.electorate),
+                members=chosen.electorate_size,
                 present=counts["present"],
                 yes=counts["yes"],
                 no=counts["no"],
@@ -391,7 +390,7 @@ class VoteAPI:
             chosen.round,
             chosen.status,
             chosen.secret,
-            len(chosen.electorate),
+            chosen.electorate_size,
             counts["present"],
             counts["yes"],
             counts["no"],

@@ -188,7 +188,7 @@ votes = Table(
     Column("case_id", Id, ForeignKey("cf_cases.id", ondelete="CASCADE"), nullable=False),
     Column("state", String(100), nullable=False),
     Column("round", Integer, nullable=False),
-    Column("electorate", Json, nullable=False),
+    Column("electorate_size", Integer, nullable=False),
     Column("rule", Json, nullable=False),
     Column("secret", Boolean, nullable=False),
     Column("status", String(20), nullable=False),
@@ -197,6 +197,19 @@ votes = Table(
     Column("closed_at", UTCDateTime, nullable=True),
     Column("result", Json, nullable=True),
     UniqueConstraint("case_id", "state", "round"),
+)
+
+# The electorate, snapshotted when the round opens: later roster changes do not touch it.
+vote_electorate = Table(
+    "cf_vote_electorate",
+    metadata,
+    Column(
+        "vote_id",
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("cf_votes.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("voter", String(200), primary_key=True),
 )
 
 # Who was present (the attendance register): in person (recorded by a clerk) or online.

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
-from caseflow.store.tables import ballots, vote_attendance, vote_tallies, votes
+from caseflow.store.tables import ballots, vote_attendance, vote_electorate, vote_tallies, votes
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -25,7 +25,7 @@ class VoteRound:
     case_id: str
     state: str
     round: int
-    electorate: list[str]
+    electorate_size: int
     rule: dict[str, Any]
     secret: bool
     status: str
@@ -40,7 +40,7 @@ _COLUMNS = (
     votes.c.case_id,
     votes.c.state,
     votes.c.round,
-    votes.c.electorate,
+    votes.c.electorate_size,
     votes.c.rule,
     votes.c.secret,
     votes.c.status,
@@ -72,7 +72,7 @@ def open_round(
             "case_id": case_id,
             "state": state,
             "round": number,
-            "electorate": electorate,
+            "electorate_size": len(electorate),
             "rule": rule,
             "secret": secret,
             "status": "open",
@@ -83,12 +83,13 @@ def open_round(
     conn.execute(
         insert(vote_tallies), [{"vote_id": vote_id, "choice": c, "count": 0} for c in CHOICES]
     )
+    conn.execute(insert(vote_electorate), [{"vote_id": vote_id, "voter": v} for v in electorate])
     return VoteRound(
         vote_id,
         case_id,
         state,
         number,
-        electorate,
+        len(electorate),
         rule,
         secret,
         "open",
@@ -99,12 +100,21 @@ def open_round(
     )
 
 
+_LATEST = (
+    select(*_COLUMNS)
+    .where(votes.c.case_id == bindparam("b_case"))
+    .order_by(votes.c.id.desc())
+    .limit(1)
+)
+_LATEST_LOCKED = {"share": _LATEST.with_for_update(read=True), "update": _LATEST.with_for_update()}
+
+
 def latest_round(conn: Connection, case_id: str, *, lock: str | None = None) -> VoteRound | None:
     """The newest round of the case's votes; ``lock`` 'share'/'update' locks it on PostgreSQL."""
-    query = select(*_COLUMNS).where(votes.c.case_id == case_id).order_by(votes.c.id.desc()).limit(1)
+    query = _LATEST
     if lock is not None and conn.dialect.name == "postgresql":
-        query = query.with_for_update(read=lock == "share")
-    row = conn.execute(query).first()
+        query = _LATEST_LOCKED[lock]
+    row = conn.execute(query, {"b_case": case_id}).first()
     return None if row is None else VoteRound(*tuple(row))
 
 
@@ -113,18 +123,28 @@ def rounds(conn: Connection, case_id: str) -> list[VoteRound]:
     return [VoteRound(*tuple(r)) for r in rows]
 
 
+_PRESENT = select(vote_attendance.c.voter).where(
+    vote_attendance.c.vote_id == bindparam("b_vote"),
+    vote_attendance.c.voter == bindparam("b_voter"),
+)
+_ATTEND = insert(vote_attendance)
+_BALLOT = insert(ballots)
+_COUNT = (
+    update(vote_tallies)
+    .where(
+        vote_tallies.c.vote_id == bindparam("b_vote"),
+        vote_tallies.c.choice == bindparam("b_choice"),
+    )
+    .values(count=vote_tallies.c.count + 1)
+)
+
+
 def attend(conn: Connection, vote_id: int, voter: str, how: str, recorded_by: str) -> bool:
     """Register a voter as present; False if already registered."""
-    exists = conn.execute(
-        select(vote_attendance.c.voter).where(
-            vote_attendance.c.vote_id == vote_id, vote_attendance.c.voter == voter
-        )
-    ).first()
-    if exists is not None:
+    if conn.execute(_PRESENT, {"b_vote": vote_id, "b_voter": voter}).first() is not None:
         return False
     conn.execute(
-        insert(vote_attendance),
-        {"vote_id": vote_id, "voter": voter, "how": how, "recorded_by": recorded_by},
+        _ATTEND, {"vote_id": vote_id, "voter": voter, "how": how, "recorded_by": recorded_by}
     )
     return True
 
@@ -132,13 +152,34 @@ def attend(conn: Connection, vote_id: int, voter: str, how: str, recorded_by: st
 def cast(conn: Connection, vote_id: int, voter: str, choice: str, *, secret: bool) -> None:
     """Insert the ballot (the primary key refuses a second) and count it."""
     conn.execute(
-        insert(ballots), {"vote_id": vote_id, "voter": voter, "choice": None if secret else choice}
+        _BALLOT, {"vote_id": vote_id, "voter": voter, "choice": None if secret else choice}
     )
-    conn.execute(
-        update(vote_tallies)
-        .where(vote_tallies.c.vote_id == vote_id, vote_tallies.c.choice == choice)
-        .values(count=vote_tallies.c.count + 1)
+    conn.execute(_COUNT, {"b_vote": vote_id, "b_choice": choice})
+
+
+_IS_MEMBER = select(vote_electorate.c.voter).where(
+    vote_electorate.c.vote_id == bindparam("b_vote"),
+    vote_electorate.c.voter == bindparam("b_voter"),
+)
+_CAST = select(func.sum(vote_tallies.c.count)).where(vote_tallies.c.vote_id == bindparam("b_vote"))
+
+
+def is_member(conn: Connection, vote_id: int, voter: str) -> bool:
+    return conn.execute(_IS_MEMBER, {"b_vote": vote_id, "b_voter": voter}).first() is not None
+
+
+def ballots_cast(conn: Connection, vote_id: int) -> int:
+    """Ballots counted so far (three tally rows: no scan of the ballots)."""
+    return int(conn.execute(_CAST, {"b_vote": vote_id}).scalar() or 0)
+
+
+def electorate(conn: Connection, vote_id: int) -> list[str]:
+    rows = conn.execute(
+        select(vote_electorate.c.voter)
+        .where(vote_electorate.c.vote_id == vote_id)
+        .order_by(vote_electorate.c.voter)
     )
+    return [r[0] for r in rows]
 
 
 def tally(conn: Connection, vote_id: int) -> dict[str, int]:

@@ -29,7 +29,7 @@ def upgrade() -> None:
         sa.Column("case_id", sa.String(32), nullable=False),
         sa.Column("state", sa.String(100), nullable=False),
         sa.Column("round", sa.Integer, nullable=False),
-        sa.Column("electorate", Json, nullable=False),
+        sa.Column("electorate_size", sa.Integer, nullable=False),
         sa.Column("rule", Json, nullable=False),
         sa.Column("secret", sa.Boolean, nullable=False),
         sa.Column("status", sa.String(20), nullable=False),
@@ -44,13 +44,29 @@ def upgrade() -> None:
         sa.UniqueConstraint("case_id", "state", "round", name="uq_cf_votes_case_id_state_round"),
     )
     for name, extra in (
-        ("cf_vote_attendance", [sa.Column("voter", sa.String(200), nullable=False),
-                                sa.Column("how", sa.String(20), nullable=False),
-                                sa.Column("recorded_by", sa.String(200), nullable=False)]),
-        ("cf_ballots", [sa.Column("voter", sa.String(200), nullable=False),
-                        sa.Column("choice", sa.String(10), nullable=True)]),
-        ("cf_vote_tallies", [sa.Column("choice", sa.String(10), nullable=False),
-                             sa.Column("count", sa.Integer, nullable=False)]),
+        ("cf_vote_electorate", [sa.Column("voter", sa.String(200), nullable=False)]),
+        (
+            "cf_vote_attendance",
+            [
+                sa.Column("voter", sa.String(200), nullable=False),
+                sa.Column("how", sa.String(20), nullable=False),
+                sa.Column("recorded_by", sa.String(200), nullable=False),
+            ],
+        ),
+        (
+            "cf_ballots",
+            [
+                sa.Column("voter", sa.String(200), nullable=False),
+                sa.Column("choice", sa.String(10), nullable=True),
+            ],
+        ),
+        (
+            "cf_vote_tallies",
+            [
+                sa.Column("choice", sa.String(10), nullable=False),
+                sa.Column("count", sa.Integer, nullable=False),
+            ],
+        ),
     ):
         key = "choice" if name == "cf_vote_tallies" else "voter"
         op.create_table(
@@ -65,5 +81,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for name in ("cf_vote_tallies", "cf_ballots", "cf_vote_attendance", "cf_votes"):
+    for name in (
+        "cf_vote_tallies",
+        "cf_ballots",
+        "cf_vote_attendance",
+        "cf_vote_electorate",
+        "cf_votes",
+    ):
         op.drop_table(name)
