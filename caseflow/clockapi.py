@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from caseflow._parts import EngineParts
 from caseflow.clocks import runtime
 from caseflow.clocks.calendars import load_overlay
 from caseflow.clockwork import clock_entries, persist_plan
@@ -14,16 +15,11 @@ from caseflow.timers import Sweeper, SweepReport
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Callable, Iterator
-    from contextlib import AbstractContextManager
+    from collections.abc import Iterator
     from pathlib import Path
 
-    from sqlalchemy.engine import Connection
-
     from caseflow.cases import Actor, Case
-    from caseflow.clocks.time import Clock
-    from caseflow.clockwork import Calendars
-    from caseflow.definitions.model import ClockDef, WorkflowDef
+    from caseflow.definitions.model import ClockDef
     from caseflow.store.clockrepo import Timer
 
 
@@ -42,17 +38,8 @@ class ClockView:
     state: runtime.ClockState
 
 
-class ClockAPI:
+class ClockAPI(EngineParts):
     """Clocks, extensions, overdue lists, calendar overlays and the timer sweep."""
-
-    clock: Clock
-    calendars: Calendars
-
-    if TYPE_CHECKING:  # provided by Engine
-        _write: Callable[[], AbstractContextManager[Connection]]
-        _read: Callable[[], AbstractContextManager[Connection]]
-        workflow: Callable[..., WorkflowDef]
-        reload_calendars: Callable[[], None]
 
     def clocks(self, case_id: str) -> list[ClockView]:
         """Every clock the case has had, with its status (running/warned/breached/...)."""

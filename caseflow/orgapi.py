@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ruamel.yaml import YAML
 
+from caseflow._parts import EngineParts
 from caseflow.cases import Actor, Case, HistoryEntry
 from caseflow.clocks import runtime
 from caseflow.clockwork import persist_plan
@@ -16,13 +17,10 @@ from caseflow.store import clockrepo, orgrepo, repo
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Callable, Sequence
-    from contextlib import AbstractContextManager
+    from collections.abc import Sequence
 
     from sqlalchemy.engine import Connection
 
-    from caseflow.clocks.time import Clock
-    from caseflow.clockwork import Calendars
     from caseflow.definitions.model import ParallelDef, WorkflowDef
     from caseflow.store.orgrepo import WorkItem
 
@@ -47,18 +45,8 @@ def _entry(
     )
 
 
-class OrgAPI:
+class OrgAPI(EngineParts):
     """Units and levels; parallel handling by several units (部门联动处置)."""
-
-    clock: Clock
-    calendars: Calendars
-    orgs: OrgTree
-
-    if TYPE_CHECKING:  # provided by Engine
-        _write: Callable[[], AbstractContextManager[Connection]]
-        _read: Callable[[], AbstractContextManager[Connection]]
-        workflow: Callable[..., WorkflowDef]
-        _transition: Callable[..., Case]
 
     def reload_orgs(self) -> None:
         with self._read() as conn:

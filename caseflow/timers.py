@@ -258,15 +258,7 @@ class Sweeper:
                     now,
                 )
             return True
-        moved = dataclasses.replace(
-            case,
-            org=parent,
-            escalation_level=case.escalation_level + 1,
-            version=case.version + 1,
-            updated_at=now,
-        )
-        if not repo.update_case(conn, case.version, moved):
-            raise ConcurrencyConflict(case.id, case.version)
+        moved = _raise_level(conn, case, parent, now)
         level = self.engine.orgs.level(parent)
         calendar = self.engine.calendars.for_workflow(definition)
         fresh, timers = runtime.schedule(
@@ -333,15 +325,7 @@ class Sweeper:
         else:
             new_org = (up(case.org) or case.org) if step.to_org == "parent" else case.org
             notify_org = new_org
-        escalated = dataclasses.replace(
-            case,
-            org=new_org,
-            escalation_level=case.escalation_level + 1,
-            version=case.version + 1,
-            updated_at=now,
-        )
-        if not repo.update_case(conn, case.version, escalated):
-            raise ConcurrencyConflict(case.id, case.version)
+        escalated = _raise_level(conn, case, new_org, now)
         note: dict[str, Any] = {
             "clock": state.name,
             "action": "escalated",
@@ -502,6 +486,20 @@ class Sweeper:
             attempts=timer.attempts,
             error=str(exc),
         )
+
+
+def _raise_level(conn: Connection, case: Case, org: str, now: dt.datetime) -> Case:
+    """One escalation level up (and to ``org``), written with the row-version check."""
+    escalated = dataclasses.replace(
+        case,
+        org=org,
+        escalation_level=case.escalation_level + 1,
+        version=case.version + 1,
+        updated_at=now,
+    )
+    if not repo.update_case(conn, case.version, escalated):
+        raise ConcurrencyConflict(case.id, case.version)
+    return escalated
 
 
 def _action_entries(case: Case, details: dict[str, Any], now: dt.datetime) -> list[HistoryEntry]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from caseflow._parts import EngineParts
 from caseflow.cases import Actor, Case, HistoryEntry
 from caseflow.clocks.periods import compute_due
 from caseflow.errors import CaseNotFound, Forbidden, VoteError
@@ -17,14 +18,11 @@ from caseflow.voting import Counts, VoteRule, decide
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Callable, Mapping
-    from contextlib import AbstractContextManager
+    from collections.abc import Mapping
 
     from sqlalchemy.engine import Connection
 
     from caseflow.abc import RosterProvider
-    from caseflow.clocks.time import Clock
-    from caseflow.clockwork import Calendars
     from caseflow.definitions.model import VoteDef, WorkflowDef
 
 SYSTEM = Actor.system("vote")
@@ -67,18 +65,8 @@ def _entry(case: Case, actor: Actor, now: dt.datetime, details: dict[str, Any]) 
     )
 
 
-class VoteAPI:
+class VoteAPI(EngineParts):
     """Votes held in a state: attendance, ballots (in person or online), closing, tally."""
-
-    clock: Clock
-    calendars: Calendars
-    rosters: dict[str, RosterProvider]
-
-    if TYPE_CHECKING:  # provided by Engine
-        _write: Callable[[], AbstractContextManager[Connection]]
-        _read: Callable[[], AbstractContextManager[Connection]]
-        workflow: Callable[..., WorkflowDef]
-        _transition: Callable[..., Case]
 
     # -- hooks called from Engine._transition / start ---------------------------------
 
@@ -206,32 +194,30 @@ class VoteAPI:
             )
         return voter, "in_person"
 
+    def _voter(
+        self, conn: Connection, case_id: str, actor: Actor, voter: str | None
+    ) -> tuple[Case, VoteDef, voterepo.VoteRound, str, str]:
+        """The open round and who is voting how (online / in person), checked."""
+        case, _definition, vote, current = self._open_round(conn, case_id, "share")
+        who, how = self._clerk_or_voter(vote, actor, voter)
+        if not voterepo.is_member(conn, current.id, who):
+            raise VoteError(f"{who!r} is not in the electorate of this vote")
+        return case, vote, current, who, how
+
     def attend(self, case_id: str, voter: str | None = None, *, actor: Actor) -> None:
         """Register a voter as present (a clerk for someone in the room, or oneself online)."""
         now = self.clock.now()
         with self._write() as conn:
-            case, _definition, vote, current = self._open_round(conn, case_id, "share")
-            who, how = self._clerk_or_voter(vote, actor, voter)
-            if not voterepo.is_member(conn, current.id, who):
-                raise VoteError(f"{who!r} is not in the electorate of this vote")
+            case, _vote, current, who, how = self._voter(conn, case_id, actor, voter)
             if voterepo.attend(conn, current.id, who, how, actor.id):
-                repo.insert_history(
-                    conn,
-                    [
-                        _entry(
-                            case,
-                            actor,
-                            now,
-                            {
-                                "vote": current.state,
-                                "round": current.round,
-                                "action": "present",
-                                "voter": who,
-                                "how": how,
-                            },
-                        )
-                    ],
-                )
+                details = {
+                    "vote": current.state,
+                    "round": current.round,
+                    "action": "present",
+                    "voter": who,
+                    "how": how,
+                }
+                repo.insert_history(conn, [_entry(case, actor, now, details)])
 
     def cast_ballot(
         self, case_id: str, choice: str, *, actor: Actor, voter: str | None = None
@@ -246,10 +232,7 @@ class VoteAPI:
         now = self.clock.now()
         try:
             with self._write() as conn:
-                case, _definition, vote, current = self._open_round(conn, case_id, "share")
-                who, how = self._clerk_or_voter(vote, actor, voter)
-                if not voterepo.is_member(conn, current.id, who):
-                    raise VoteError(f"{who!r} is not in the electorate of this vote")
+                case, vote, current, who, how = self._voter(conn, case_id, actor, voter)
                 voterepo.attend(conn, current.id, who, how, actor.id)
                 voterepo.cast(conn, current.id, who, choice, secret=current.secret)
                 details: dict[str, Any] = {
@@ -262,9 +245,11 @@ class VoteAPI:
                 if not current.secret:
                     details["choice"] = choice
                 repo.insert_history(conn, [_entry(case, actor, now, details)])
-                if vote.close_when_all_voted:
-                    if voterepo.ballots_cast(conn, current.id) == current.electorate_size:
-                        return self._close(conn, vote, case, current, SYSTEM, now, "everyone voted")
+                if (
+                    vote.close_when_all_voted
+                    and voterepo.ballots_cast(conn, current.id) == current.electorate_size
+                ):
+                    return self._close(conn, vote, case, current, SYSTEM, now, "everyone voted")
                 return case
         except IntegrityError as exc:
             raise VoteError(
