@@ -10,6 +10,7 @@ from caseflow.clocks import runtime
 from caseflow.clocks.calendars import load_overlay
 from caseflow.clockwork import clock_entries, persist_plan
 from caseflow.errors import CaseNotFound, Forbidden, InvalidEvent
+from caseflow.machine import authorise_org
 from caseflow.store import clockrepo, repo
 from caseflow.timers import Sweeper, SweepReport
 
@@ -82,6 +83,7 @@ class ClockAPI(EngineParts):
             spec = definition.clocks.get(clock)
             states = clockrepo.load_clocks(conn, case_id)
             state = states.get(clock)
+            authorise_org(definition, case, actor)
             spec, state = _check_extension(spec, state, clock, actor, reason)
             calendar = self.calendars.for_workflow(definition)
             extended, timers = runtime.extend(spec, state, calendar, definition.timezone, now)

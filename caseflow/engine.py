@@ -202,8 +202,9 @@ class Engine(ClockAPI, VoteAPI, OpsAPI, OrgAPI, MigrationAPI):
 
         Raises:
             WorkflowNotFound: no such workflow (version).
-            DataValidationError: ``data`` does not match the workflow's schema, or the
-                business key is taken.
+            DataValidationError: ``data`` does not match the workflow's schema, the org
+                unit is not in the loaded org tree, or the business key is taken.
+            Forbidden: with ``org_scope``, the case's unit is outside the actor's.
         """
         compiled = self.compiled(workflow, version)
         definition = compiled.definition
@@ -223,6 +224,9 @@ class Engine(ClockAPI, VoteAPI, OpsAPI, OrgAPI, MigrationAPI):
             updated_at=now,
             business_key=business_key,
         )
+        if len(self.orgs) and case.org and case.org not in self.orgs:
+            raise DataValidationError(f"unknown org unit {case.org!r}: not in the loaded org tree")
+        machine.authorise_org(definition, case, actor)
         entry = HistoryEntry(
             case.id,
             1,

@@ -209,7 +209,8 @@ def lint(definition: WorkflowDef, ignore: Iterable[str] = ()) -> list[LintWarnin
         leaving = [e for e in definition.events.values() if state.name in e.sources]
         timed_vote = state.vote is not None and state.vote.closes_after is not None
         waypoint = bool(leaving) and all(e.automatic for e in leaving)
-        exempt = state.final or waypoint or timed_vote or state.name in covered
+        per_unit = state.parallel is not None and state.parallel.clock is not None
+        exempt = state.final or waypoint or timed_vote or per_unit or state.name in covered
         if definition.clocks and not exempt:
             out.add(
                 "CF101",
@@ -235,7 +236,7 @@ def lint(definition: WorkflowDef, ignore: Iterable[str] = ()) -> list[LintWarnin
                 "and no final state can be reached",
                 key=True,
             )
-        elif not clock.runs_in and clock.stops_on is None:
+        elif not clock.runs_in and clock.stops_on is None and not clock.per_item:
             out.add(
                 "CF104",
                 path,

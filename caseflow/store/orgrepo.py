@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from caseflow.orgs import OrgUnit
 from caseflow.store.tables import orgs, work_items
@@ -33,10 +33,11 @@ def replace_units(conn: Connection, units: Sequence[OrgUnit]) -> None:
 
 @dataclass(frozen=True, slots=True)
 class WorkItem:
-    """One unit's part in parallel handling."""
+    """One unit's part in parallel handling (a state entered again opens a new round)."""
 
     case_id: str
     state: str
+    round: int
     item: str
     status: str
     opened_at: dt.datetime
@@ -48,6 +49,7 @@ class WorkItem:
 _COLUMNS = (
     work_items.c.case_id,
     work_items.c.state,
+    work_items.c.round,
     work_items.c.item,
     work_items.c.status,
     work_items.c.opened_at,
@@ -57,26 +59,46 @@ _COLUMNS = (
 )
 
 
+def _last_round(conn: Connection, case_id: str, state: str) -> int:
+    return int(
+        conn.execute(
+            select(func.max(work_items.c.round)).where(
+                work_items.c.case_id == case_id, work_items.c.state == state
+            )
+        ).scalar()
+        or 0
+    )
+
+
 def open_items(
     conn: Connection, case_id: str, state: str, items: Sequence[str], now: dt.datetime
 ) -> None:
-    conn.execute(
-        delete(work_items).where(work_items.c.case_id == case_id, work_items.c.state == state)
-    )
+    number = _last_round(conn, case_id, state) + 1
     conn.execute(
         insert(work_items),
         [
-            {"case_id": case_id, "state": state, "item": i, "status": "open", "opened_at": now}
+            {
+                "case_id": case_id,
+                "state": state,
+                "round": number,
+                "item": i,
+                "status": "open",
+                "opened_at": now,
+            }
             for i in items
         ],
     )
 
 
 def items_of(conn: Connection, case_id: str, state: str | None = None) -> list[WorkItem]:
+    """Every item of the case (all rounds), or the current round's items in ``state``."""
     query = select(*_COLUMNS).where(work_items.c.case_id == case_id)
     if state is not None:
-        query = query.where(work_items.c.state == state)
-    return [WorkItem(*tuple(r)) for r in conn.execute(query.order_by(work_items.c.item))]
+        query = query.where(
+            work_items.c.state == state, work_items.c.round == _last_round(conn, case_id, state)
+        )
+    order = (work_items.c.state, work_items.c.round, work_items.c.item)
+    return [WorkItem(*tuple(r)) for r in conn.execute(query.order_by(*order))]
 
 
 def close_item(
@@ -94,6 +116,7 @@ def close_item(
         .where(
             work_items.c.case_id == case_id,
             work_items.c.state == state,
+            work_items.c.round == _last_round(conn, case_id, state),
             work_items.c.item == item,
             work_items.c.status == "open",
         )

@@ -292,6 +292,7 @@ work_items = Table(
     metadata,
     Column("case_id", Id, ForeignKey("cf_cases.id", ondelete="CASCADE"), primary_key=True),
     Column("state", String(100), primary_key=True),
+    Column("round", Integer, primary_key=True),
     Column("item", String(500), primary_key=True),
     Column("status", String(20), nullable=False),
     Column("opened_at", UTCDateTime, nullable=False),
