@@ -17,13 +17,14 @@ from caseflow.errors import DefinitionError
 from caseflow.store import clockrepo
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
     from pathlib import Path
 
     from sqlalchemy.engine import Connection
 
     from caseflow.abc import Calendar
     from caseflow.definitions.model import WorkflowDef
+    from caseflow.store.repo import CaseHead
 
 
 class Calendars:
@@ -65,7 +66,7 @@ class Calendars:
 
 
 def clock_entries(
-    case: Case, notes: Sequence[dict[str, Any]], actor: Actor, now: dt.datetime
+    case: Case | CaseHead, notes: Sequence[dict[str, Any]], actor: Actor, now: dt.datetime
 ) -> list[HistoryEntry]:
     roles = tuple(sorted(actor.roles))
     return [
@@ -107,9 +108,11 @@ def apply_clocks(
     actor: Actor,
     now: dt.datetime,
     level: str | None = None,
+    states: Mapping[str, runtime.ClockState] | None = None,
 ) -> list[HistoryEntry]:
-    """Run a transition through the workflow's clocks and persist the result."""
-    states = clockrepo.load_clocks(conn, case.id) if case.version > 1 else {}
+    """Run a transition through the workflow's clocks (as loaded, or given) and persist."""
+    if states is None:
+        states = clockrepo.load_clocks(conn, case.id) if case.version > 1 else {}
     plan = runtime.on_transition(
         definition, states, event=event, entered=entered, now=now, calendar=calendar, level=level
     )

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine as SAEngine
 
     from caseflow.abc import ActionHandler, Calendar, Notifier, RosterProvider
+    from caseflow.clocks.runtime import ClockState
     from caseflow.definitions.model import WorkflowDef
 
 
@@ -343,8 +344,16 @@ class Engine(ClockAPI, VoteAPI, OpsAPI, OrgAPI, MigrationAPI):
         payload: Mapping[str, Any] | None,
         now: dt.datetime,
         comment: str | None,
+        *,
+        clocks: Mapping[str, ClockState] | None = None,
+        prior: Sequence[HistoryEntry] = (),
     ) -> Case:
-        """Apply, run the clocks, write case and history: inside the caller's transaction."""
+        """
+        Apply, run the clocks, write case and history: inside the caller's transaction.
+
+        ``clocks`` are the case's clock states when the caller already loaded them, and
+        ``prior`` history lines to write in the same insert (a timer's breach note).
+        """
         compiled = self.compiled(case.workflow, case.workflow_version)
         outcome = machine.apply(
             compiled,
@@ -359,6 +368,7 @@ class Engine(ClockAPI, VoteAPI, OpsAPI, OrgAPI, MigrationAPI):
         if not repo.update_case(conn, case.version, outcome.case):
             raise ConcurrencyConflict(case.id, case.version)
         entries = [
+            *prior,
             *outcome.history,
             *self._follow_up(
                 conn,
@@ -370,6 +380,7 @@ class Engine(ClockAPI, VoteAPI, OpsAPI, OrgAPI, MigrationAPI):
                 actor,
                 now,
                 old_org=case.org,
+                clocks=clocks,
             ),
         ]
         repo.insert_history(conn, entries)
@@ -386,6 +397,7 @@ class Engine(ClockAPI, VoteAPI, OpsAPI, OrgAPI, MigrationAPI):
         actor: Actor,
         now: dt.datetime,
         old_org: str | None = None,
+        clocks: Mapping[str, ClockState] | None = None,
     ) -> list[HistoryEntry]:
         """What a start or transition does besides the state: clocks, votes, units, effects."""
         entries: list[HistoryEntry] = []
@@ -400,6 +412,7 @@ class Engine(ClockAPI, VoteAPI, OpsAPI, OrgAPI, MigrationAPI):
                 actor=actor,
                 now=now,
                 level=self.orgs.level(case.org),
+                states=clocks,
             )
         if left is not None or entered is not None:
             entries += self._vote_hooks(conn, definition, case, left, entered, now)

@@ -28,6 +28,8 @@ from caseflow.errors import CaseflowError, ConcurrencyConflict
 from caseflow.store import clockrepo, opsrepo, repo
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     from sqlalchemy.engine import Connection
 
     from caseflow.definitions.model import ClockDef, WorkflowDef
@@ -88,12 +90,13 @@ class Sweeper:
         warns = [t for t in claimed if t.kind == "warn"]
         if warns:
             self._fire_warnings(warns, report)
+        notices = [t for t in claimed if t.kind == "notify"]
+        if notices:
+            self._deliver(notices, report)
         for timer in claimed:
-            if timer.kind == "warn":
+            if timer.kind in ("warn", "notify"):
                 continue
-            if timer.kind == "notify":
-                self._deliver(timer, report)
-            elif timer.kind == "action":
+            if timer.kind == "action":
                 self._run_action(timer, report)
             else:
                 self._fire_one(timer, report)
@@ -106,8 +109,8 @@ class Sweeper:
             live = clockrepo.finish_timers(conn, [t.id for t in warns], now)
             mine = [t for t in warns if t.id in live]
             report.skipped += len(warns) - len(mine)
-            cases = repo.load_cases(conn, [t.case_id for t in mine])
-            states = clockrepo.load_clocks_for(conn, [t.case_id for t in mine])
+            cases = repo.load_case_heads(conn, [t.case_id for t in mine])
+            states = clockrepo.load_clock_pairs(conn, [(t.case_id, t.clock or "") for t in mine])
             warned: list[tuple[str, str]] = []
             entries: list[HistoryEntry] = []
             notices: list[tuple[str, runtime.TimerSpec]] = []
@@ -140,8 +143,7 @@ class Sweeper:
                 )
             clockrepo.mark_warned(conn, warned, now)
             repo.insert_history(conn, entries)
-            for case_id, notice in notices:
-                clockrepo.arm_timers(conn, case_id, [notice], now)
+            clockrepo.arm_many(conn, notices, now)
         report.fired["warn"] += len(warned)
 
     # -- breach and escalation: one transaction each ---------------------------------
@@ -180,7 +182,7 @@ class Sweeper:
         if clock is None or state is None or state.phase != "running":
             return False
         if timer.kind == "breach":
-            return self._breach(conn, definition, clock, case, state, now)
+            return self._breach(conn, definition, clock, case, state, now, states)
         return self._escalate(conn, definition, clock, case, state, timer.step, now)
 
     def _breach(
@@ -191,6 +193,7 @@ class Sweeper:
         case: Case,
         state: runtime.ClockState,
         now: dt.datetime,
+        states: Mapping[str, runtime.ClockState],
     ) -> bool:
         calendar = self.engine.calendars.for_workflow(definition)
         breached = dataclasses.replace(state, breached_at=now)
@@ -227,11 +230,19 @@ class Sweeper:
         if step is not None:
             arm.append(step)
         clockrepo.arm_timers(conn, case.id, arm, now)
-        repo.insert_history(conn, entries)
         if clock.on_breach_fire:
             self._fire_event(
-                conn, definition, case, clock.on_breach_fire, f"clock {clock.name!r} breached", now
+                conn,
+                definition,
+                case,
+                clock.on_breach_fire,
+                f"clock {clock.name!r} breached",
+                now,
+                clocks={**states, state.name: breached},
+                prior=entries,
             )
+        else:
+            repo.insert_history(conn, entries)
         return True
 
     def _move_up(
@@ -376,6 +387,9 @@ class Sweeper:
         event: str,
         why: str,
         now: dt.datetime,
+        *,
+        clocks: Mapping[str, runtime.ClockState] | None = None,
+        prior: Sequence[HistoryEntry] = (),
     ) -> None:
         if case.state not in definition.events[event].sources:
             note = {
@@ -383,9 +397,11 @@ class Sweeper:
                 "event": event,
                 "reason": f"{why}; not allowed in state {case.state!r}",
             }
-            repo.insert_history(conn, clock_entries(case, [note], SYSTEM, now))
+            repo.insert_history(conn, [*prior, *clock_entries(case, [note], SYSTEM, now)])
             return
-        self.engine._transition(conn, case, event, SYSTEM, None, now, why)
+        self.engine._transition(
+            conn, case, event, SYSTEM, None, now, why, clocks=clocks, prior=prior
+        )
 
     # -- side effects: outside any transaction, at least once, then an incident -------
 
@@ -445,21 +461,27 @@ class Sweeper:
 
     # -- notifications: outside any transaction ----------------------------------------
 
-    def _deliver(self, timer: Timer, report: SweepReport) -> None:
-        payload = timer.payload or {}
-        try:
-            self.engine.notifier.notify(
-                case_id=timer.case_id,
-                roles=tuple(payload.get("roles", ())),
-                org=str(payload.get("org", "")),
-                message=str(payload.get("message", "")),
-            )
-        except Exception as exc:  # noqa: BLE001 - a notifier may fail in any way; we retry
-            self._give_up_or_retry(timer, exc, report)
-            return
-        with self.engine._write() as conn:
-            clockrepo.finish_timer(conn, timer.id, self.engine.clock.now())
-        report.fired["notify"] += 1
+    def _deliver(self, notices: list[Timer], report: SweepReport, chunk: int = 50) -> None:
+        """Send notifications, acknowledging them in chunks (at least once, like all effects)."""
+        for start in range(0, len(notices), chunk):
+            sent: list[int] = []
+            for timer in notices[start : start + chunk]:
+                payload = timer.payload or {}
+                try:
+                    self.engine.notifier.notify(
+                        case_id=timer.case_id,
+                        roles=tuple(payload.get("roles", ())),
+                        org=str(payload.get("org", "")),
+                        message=str(payload.get("message", "")),
+                    )
+                except Exception as exc:  # noqa: BLE001 - a notifier may fail in any way
+                    self._give_up_or_retry(timer, exc, report)
+                else:
+                    sent.append(timer.id)
+            if sent:
+                with self.engine._write() as conn:
+                    done = clockrepo.finish_timers(conn, sent, self.engine.clock.now())
+                report.fired["notify"] += len(done)
 
     def _give_up_or_retry(self, timer: Timer, exc: BaseException, report: SweepReport) -> None:
         now = self.engine.clock.now()

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, tuple_, update
 
 from caseflow.clocks.runtime import ClockState, TimerSpec
 from caseflow.store.tables import calendar_overlays, clocks, timers
@@ -154,25 +154,28 @@ def cancel_timers(conn: Connection, case_id: str, clock_names: Iterable[str]) ->
 def arm_timers(
     conn: Connection, case_id: str, specs: Sequence[TimerSpec], now: dt.datetime
 ) -> None:
-    if specs:
-        conn.execute(
-            _INSERT_TIMER,
-            [
-                {
-                    "case_id": case_id,
-                    "kind": s.kind,
-                    "clock": s.clock,
-                    "step": s.step,
-                    "due_at": s.due_at,
-                    "status": "pending",
-                    "attempts": 0,
-                    "created_at": now,
-                    "provisional": s.provisional,
-                    "payload": s.payload,
-                }
-                for s in specs
-            ],
-        )
+    arm_many(conn, [(case_id, s) for s in specs], now)
+
+
+def arm_many(conn: Connection, specs: Sequence[tuple[str, TimerSpec]], now: dt.datetime) -> None:
+    """Timers of any cases in one (multi-row) insert."""
+    rows = [
+        {
+            "case_id": case_id,
+            "kind": s.kind,
+            "clock": s.clock,
+            "step": s.step,
+            "due_at": s.due_at,
+            "status": "pending",
+            "attempts": 0,
+            "created_at": now,
+            "provisional": s.provisional,
+            "payload": s.payload,
+        }
+        for case_id, s in specs
+    ]
+    if rows:
+        conn.execute(_INSERT_TIMER, rows[0] if len(rows) == 1 else rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,33 +244,30 @@ def claim_due(
     return [Timer(*tuple(r)) for r in rows]
 
 
+_FINISH = (
+    update(timers)
+    .where(timers.c.id == bindparam("b_id"), timers.c.status == "pending")
+    .values(status=bindparam("b_status"), fired_at=bindparam("b_now", type_=timers.c.fired_at.type))
+)
+_FINISH_MANY = (
+    update(timers)
+    .where(timers.c.id.in_(bindparam("b_ids", expanding=True)), timers.c.status == "pending")
+    .values(status="done", fired_at=bindparam("b_now", type_=timers.c.fired_at.type))
+    .returning(timers.c.id)
+)
+
+
 def finish_timer(conn: Connection, timer_id: int, now: dt.datetime, status: str = "done") -> bool:
     """Mark a still-pending timer done, in the transaction of its effect; False if it is not."""
-    result = conn.execute(
-        update(timers)
-        .where(timers.c.id == timer_id, timers.c.status == "pending")
-        .values(status=status, fired_at=now)
-    )
+    result = conn.execute(_FINISH, {"b_id": timer_id, "b_status": status, "b_now": now})
     return result.rowcount == 1
 
 
 def finish_timers(conn: Connection, timer_ids: Sequence[int], now: dt.datetime) -> set[int]:
-    """Batch form of :func:`finish_timer`; returns the ids that were still pending."""
+    """Batch form of :func:`finish_timer` (one UPDATE ... RETURNING); the ids still pending."""
     if not timer_ids:
         return set()
-    pending = {
-        r[0]
-        for r in conn.execute(
-            select(timers.c.id).where(timers.c.id.in_(timer_ids), timers.c.status == "pending")
-        )
-    }
-    if pending:
-        conn.execute(
-            update(timers)
-            .where(timers.c.id.in_(sorted(pending)))
-            .values(status="done", fired_at=now)
-        )
-    return pending
+    return {r[0] for r in conn.execute(_FINISH_MANY, {"b_ids": list(timer_ids), "b_now": now})}
 
 
 def retry_timer(conn: Connection, timer_id: int, due_at: dt.datetime) -> None:
@@ -291,7 +291,7 @@ def list_timers(
 def overdue_clocks(
     conn: Connection, now: dt.datetime, limit: int, offset: int = 0
 ) -> list[tuple[str, ClockState]]:
-    """Running clocks past their due time, most overdue first (uses ix_cf_clocks_phase_due_at)."""
+    """Running clocks past their due time, most overdue first (an index-only page)."""
     rows = conn.execute(
         select(clocks.c.case_id, *_CLOCK_COLUMNS)
         .where(clocks.c.phase == "running", clocks.c.due_at <= now)
@@ -345,6 +345,20 @@ def load_clocks_for(conn: Connection, case_ids: Sequence[str]) -> dict[tuple[str
         return {}
     rows = conn.execute(
         select(clocks.c.case_id, *_CLOCK_COLUMNS).where(clocks.c.case_id.in_(sorted(set(case_ids))))
+    )
+    return {(r[0], r[1]): clock_from_row(r[1:]) for r in rows}
+
+
+def load_clock_pairs(
+    conn: Connection, pairs: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], ClockState]:
+    """The given (case_id, clock name) clock states at once."""
+    if not pairs:
+        return {}
+    rows = conn.execute(
+        select(clocks.c.case_id, *_CLOCK_COLUMNS).where(
+            tuple_(clocks.c.case_id, clocks.c.name).in_(sorted(set(pairs)))
+        )
     )
     return {(r[0], r[1]): clock_from_row(r[1:]) for r in rows}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, insert, or_, select, update
 
@@ -283,3 +283,30 @@ def load_cases(conn: Connection, case_ids: Sequence[str]) -> dict[str, Case]:
         return {}
     rows = conn.execute(select(*_CASE_COLUMNS).where(cases.c.id.in_(sorted(set(case_ids)))))
     return {r[0]: case_from_row(r) for r in rows}
+
+
+class CaseHead(NamedTuple):
+    """The columns of a case that clock bookkeeping needs (no data to decode)."""
+
+    id: str
+    workflow: str
+    workflow_version: int
+    state: str
+    org: str
+    version: int
+
+
+def load_case_heads(conn: Connection, case_ids: Sequence[str]) -> dict[str, CaseHead]:
+    if not case_ids:
+        return {}
+    rows = conn.execute(
+        select(
+            cases.c.id,
+            cases.c.workflow,
+            cases.c.workflow_version,
+            cases.c.state,
+            cases.c.org,
+            cases.c.row_version,
+        ).where(cases.c.id.in_(sorted(set(case_ids))))
+    )
+    return {r[0]: CaseHead(*tuple(r)) for r in rows}

@@ -133,7 +133,8 @@ timers = Table(
     Column("fired_at", UTCDateTime, nullable=True),
     Column("provisional", Boolean, nullable=False, default=False),
     Column("payload", Json, nullable=True),
-    Index(None, "status", "due_at"),
+    # (status, due_at, id): the sweep's claim walks the index in its ORDER BY, no sort
+    Index(None, "status", "due_at", "id"),
     Index(None, "case_id"),
 )
 
@@ -156,7 +157,8 @@ clocks = Table(
     Column("stopped_at", UTCDateTime, nullable=True),
     Column("level", String(50), nullable=True),
     Column("org", String(500), nullable=True),
-    Index(None, "phase", "due_at"),
+    # (phase, due_at, case_id): the overdue list reads its page straight off the index
+    Index(None, "phase", "due_at", "case_id"),
 )
 
 calendar_overlays = Table(

@@ -91,7 +91,7 @@ def upgrade() -> None:
             ["case_id"], ["cf_cases.id"], name="fk_cf_timers_case_id_cf_cases", ondelete="CASCADE"
         ),
     )
-    op.create_index("ix_cf_timers_status_due_at", "cf_timers", ["status", "due_at"])
+    op.create_index("ix_cf_timers_status_due_at_id", "cf_timers", ["status", "due_at", "id"])
     op.create_index("ix_cf_timers_case_id", "cf_timers", ["case_id"])
     op.create_table(
         "cf_idempotency",
@@ -107,7 +107,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("cf_idempotency")
     op.drop_index("ix_cf_timers_case_id", table_name="cf_timers")
-    op.drop_index("ix_cf_timers_status_due_at", table_name="cf_timers")
+    op.drop_index("ix_cf_timers_status_due_at_id", table_name="cf_timers")
     op.drop_table("cf_timers")
     op.drop_index("ix_cf_history_case_id_seq", table_name="cf_history")
     op.drop_table("cf_history")

@@ -49,7 +49,9 @@ def upgrade() -> None:
             ["case_id"], ["cf_cases.id"], name="fk_cf_clocks_case_id_cf_cases", ondelete="CASCADE"
         ),
     )
-    op.create_index("ix_cf_clocks_phase_due_at", "cf_clocks", ["phase", "due_at"])
+    op.create_index(
+        "ix_cf_clocks_phase_due_at_case_id", "cf_clocks", ["phase", "due_at", "case_id"]
+    )
     op.create_table(
         "cf_calendar_overlays",
         sa.Column("year", sa.Integer, nullable=False),
@@ -63,7 +65,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("cf_calendar_overlays")
-    op.drop_index("ix_cf_clocks_phase_due_at", table_name="cf_clocks")
+    op.drop_index("ix_cf_clocks_phase_due_at_case_id", table_name="cf_clocks")
     op.drop_table("cf_clocks")
     with op.batch_alter_table("cf_timers") as batch:
         batch.drop_column("payload")

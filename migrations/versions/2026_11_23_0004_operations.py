@@ -38,7 +38,10 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text, nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_cf_incidents"),
         sa.ForeignKeyConstraint(
-            ["case_id"], ["cf_cases.id"], name="fk_cf_incidents_case_id_cf_cases", ondelete="CASCADE"
+            ["case_id"],
+            ["cf_cases.id"],
+            name="fk_cf_incidents_case_id_cf_cases",
+            ondelete="CASCADE",
         ),
     )
     op.create_index("ix_cf_incidents_status_case_id", "cf_incidents", ["status", "case_id"])

@@ -1,0 +1,668 @@
+#!/usr/bin/env python
+"""
+caseflow overdue-listing benchmark: ``engine.overdue(limit=50)`` at 10k and 1M cases.
+
+Run by hand (this is not a test)::
+
+    .venv/bin/python bench/bench_overdue.py                        # SQLite and PostgreSQL
+    .venv/bin/python bench/bench_overdue.py --db sqlite --sizes 10000,200000
+    .venv/bin/python bench/bench_overdue.py --db postgres --no-cli
+
+For each size and database, a fresh database (SQLite file in a temporary directory;
+PostgreSQL: a fresh schema reached with ``options=-csearch_path=<schema>``, dropped at the
+end) is migrated by ``Engine(..., auto_upgrade=True)`` and seeded in bulk, in chunks, with
+``cf_cases`` and ``cf_clocks`` rows of the shipped ``administrative_approval`` workflow
+(SQLite: ``executemany`` on the driver connection; PostgreSQL: psycopg ``COPY ... FROM
+STDIN``). Values are converted with caseflow's own column types (the SQLite datetime
+strings are checked against SQLAlchemy's bind processor). The case mix (``PROFILES``) is
+mostly finished cases whose clocks are all stopped, some running clocks due in the
+future, some paused, and about 2% of clock rows running and overdue (decision clocks
+past their due day, escalated; issuance clocks past theirs). Due times are the ends of
+local days (16:00 UTC), as the engine computes them, so many clocks share one due time.
+Then ``ANALYZE`` (PostgreSQL: ``VACUUM ANALYZE``).
+
+Measured: the median (and min, p90) latency of ``engine.overdue(limit=50)`` over
+``--repeat`` calls after warm-up; the same SQL alone through the driver (to split the
+database's time from caseflow's); and (unless ``--no-cli``) the wall time of the CLI,
+``caseflow cases list --overdue --json --db URL`` (a new process each time: interpreter
+start, imports, Engine setup, query). The overdue query is captured as the engine sends it
+(statement and parameters) and explained: ``EXPLAIN QUERY PLAN`` on SQLite, ``EXPLAIN
+(ANALYZE, BUFFERS)`` on PostgreSQL, printed verbatim, with a check that it uses
+``ix_cf_clocks_phase_due_at_case_id``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import importlib.metadata
+import json
+import logging
+import os
+import platform
+import random
+import secrets
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+# Log calls must be filtered at WARNING *before* the engine is created (its default logger
+# is a lazy structlog proxy that picks up the configuration when it is first used).
+structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+
+from sqlalchemy import create_engine, event  # noqa: E402
+
+from caseflow.engine import Engine  # noqa: E402
+from caseflow.store import tables as cf_tables  # noqa: E402
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from sqlalchemy.engine import Engine as SAEngine
+
+WORKFLOW = "administrative_approval"
+PG_BASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+INDEX = "ix_cf_clocks_phase_due_at_case_id"
+ORGS = (
+    "hainan/lingshui/yingzhou",
+    "hainan/lingshui/benhao",
+    "hainan/haikou/longhua",
+    "hainan/haikou/meilan",
+    "chongqing/jiangjin",
+    "hubei/yichang/zigui",
+)
+TZ_OFFSET = dt.timedelta(hours=8)  # Asia/Shanghai (no DST): local midnight = 16:00 UTC
+
+# (name, weight, state, status, clocks); a clock is (name, kind) where kind is one of
+# stopped | future | overdue | paused.
+PROFILES: tuple[tuple[str, float, str, str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "done (collected)",
+        0.700,
+        "collected",
+        "completed",
+        (("correction_window", "stopped"), ("decision", "stopped"), ("issuance", "stopped")),
+    ),
+    (
+        "rejected",
+        0.080,
+        "rejected",
+        "completed",
+        (("correction_window", "stopped"), ("decision", "stopped")),
+    ),
+    ("submitted", 0.040, "submitted", "active", (("correction_window", "future"),)),
+    (
+        "under review",
+        0.080,
+        "under_review",
+        "active",
+        (("correction_window", "stopped"), ("decision", "future")),
+    ),
+    (
+        "under review, overdue",
+        0.040,
+        "under_review",
+        "active",
+        (("correction_window", "stopped"), ("decision", "overdue")),
+    ),
+    (
+        "expert review (paused)",
+        0.010,
+        "expert_review",
+        "active",
+        (("correction_window", "stopped"), ("decision", "paused")),
+    ),
+    (
+        "approved",
+        0.035,
+        "approved",
+        "active",
+        (("correction_window", "stopped"), ("decision", "stopped"), ("issuance", "future")),
+    ),
+    (
+        "approved, issuance overdue",
+        0.015,
+        "approved",
+        "active",
+        (("correction_window", "stopped"), ("decision", "stopped"), ("issuance", "overdue")),
+    ),
+)
+
+# the columns seeded, in the order of the generated tuples (any other column, e.g. one
+# added later, gets its default)
+CASE_COLUMNS = [
+    "id",
+    "workflow",
+    "workflow_version",
+    "state",
+    "status",
+    "data",
+    "org",
+    "business_key",
+    "row_version",
+    "created_at",
+    "updated_at",
+    "escalation_level",
+]
+CLOCK_COLUMNS = [
+    "case_id",
+    "name",
+    "phase",
+    "started_at",
+    "pauses",
+    "extensions",
+    "due_at",
+    "last_day",
+    "provisional",
+    "warn_at",
+    "warned_at",
+    "breached_at",
+    "escalation_step",
+    "stopped_at",
+]
+assert set(CASE_COLUMNS) <= set(cf_tables.cases.c.keys())
+assert set(CLOCK_COLUMNS) <= set(cf_tables.clocks.c.keys())
+
+
+# --------------------------------------------------------------------------------------
+# databases
+# --------------------------------------------------------------------------------------
+
+
+def pg_admin() -> SAEngine:
+    return create_engine(PG_BASE_URL, isolation_level="AUTOCOMMIT")
+
+
+@contextlib.contextmanager
+def database(kind: str) -> Iterator[str]:
+    """A fresh empty database of ``kind``; yields its URL and removes it afterwards."""
+    if kind == "sqlite":
+        tmp = tempfile.mkdtemp(prefix="caseflow-bench-overdue-")
+        try:
+            yield f"sqlite:///{tmp}/cases.db"
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return
+    schema = f"cfbo_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = pg_admin()
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        try:
+            yield f"{PG_BASE_URL}?options=-csearch_path%3D{schema}"
+        finally:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        admin.dispose()
+
+
+# --------------------------------------------------------------------------------------
+# seeding
+# --------------------------------------------------------------------------------------
+
+
+class Values:
+    """Python values to the form a bulk insert wants, the way caseflow's column types do."""
+
+    def __init__(self, db: SAEngine) -> None:
+        self.sqlite = db.dialect.name == "sqlite"
+        dialect = db.dialect
+        self._json = cf_tables.cases.c.data.type.dialect_impl(dialect).bind_processor(dialect)
+        self._dt_check = cf_tables.clocks.c.due_at.type.dialect_impl(dialect).bind_processor(
+            dialect
+        )
+        self._cache: dict[dt.datetime, Any] = {}
+        sample = dt.datetime(2026, 3, 2, 16, 0, 0, 123, tzinfo=dt.UTC)
+        if self.sqlite:
+            assert self.when(sample) == self._dt_check(sample), (self.when(sample), sample)
+
+    def when(self, value: dt.datetime | None) -> Any:
+        if value is None:
+            return None
+        if not self.sqlite:
+            return value
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    def day_end(self, value: dt.datetime) -> Any:
+        """A cached :meth:`when` for the few distinct due instants."""
+        found = self._cache.get(value)
+        if found is None:
+            found = self._cache[value] = self.when(value)
+        return found
+
+    def json(self, value: Any) -> Any:
+        if self.sqlite:
+            return self._json(value) if self._json else json.dumps(value)
+        return json.dumps(value, ensure_ascii=False)
+
+    def flag(self, *, value: bool) -> Any:
+        return int(value) if self.sqlite else value
+
+
+def _day_end(local_day: dt.date) -> dt.datetime:
+    """The end of a local day (Asia/Shanghai) as a UTC instant: the engine's due times."""
+    return dt.datetime(local_day.year, local_day.month, local_day.day, 16, tzinfo=dt.UTC)
+
+
+@dataclass
+class Generator:
+    """Cases and their clocks, in chunks; deterministic for a seed."""
+
+    values: Values
+    now: dt.datetime
+    rng: random.Random
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        self.today = (self.now + TZ_OFFSET).date()
+        self.datas = [
+            self.values.json(
+                {"applicant": f"申请人{i}", "matter": "食品经营许可证核发", "delivery": "window"}
+            )
+            for i in range(16)
+        ]
+        self.empty = self.values.json([])
+        self.not_provisional = self.values.flag(value=False)
+
+    def chunk(self, size: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        rng, v = self.rng, self.values
+        profiles = rng.choices(PROFILES, weights=[p[1] for p in PROFILES], k=size)
+        cases: list[tuple[Any, ...]] = []
+        clocks: list[tuple[Any, ...]] = []
+        for name, _w, state, status, clock_plan in profiles:
+            self.counts[f"case: {name}"] += 1
+            # how long ago the case started, by what its clocks say
+            kinds = {k for _c, k in clock_plan}
+            if "overdue" in kinds:
+                age = rng.randint(30, 90)
+            elif "future" in kinds or "paused" in kinds:
+                age = rng.randint(0, 6) if state == "submitted" else rng.randint(1, 25)
+            else:
+                age = rng.randint(40, 730)
+            start_day = self.today - dt.timedelta(days=age)
+            created = (
+                _day_end(start_day)
+                - dt.timedelta(hours=14)
+                + dt.timedelta(seconds=rng.randint(0, 36000), microseconds=rng.randint(0, 999_999))
+            )
+            case_id = f"{int(created.timestamp() * 1e6):013x}{rng.getrandbits(64):016x}"
+            updated = created + dt.timedelta(days=min(age, 20))
+            cases.append(
+                (
+                    case_id,
+                    WORKFLOW,
+                    1,
+                    state,
+                    status,
+                    self.datas[rng.randrange(16)],
+                    ORGS[rng.randrange(len(ORGS))],
+                    None,
+                    len(clock_plan) + 2,
+                    v.when(created),
+                    v.when(updated),
+                    1 if "overdue" in kinds else 0,
+                )
+            )
+            for clock, kind in clock_plan:
+                clocks.append(self._clock(case_id, clock, kind, created, start_day))
+        return cases, clocks
+
+    def _clock(
+        self, case_id: str, clock: str, kind: str, created: dt.datetime, start_day: dt.date
+    ) -> tuple[Any, ...]:
+        rng, v = self.rng, self.values
+        self.counts[f"clock: {kind}"] += 1
+        limit = {"correction_window": 7, "decision": 28, "issuance": 14}[clock]
+        warn_at = breached = warned = stopped = None
+        step = 0
+        pauses = self.empty
+        if kind == "overdue":
+            last = self.today - dt.timedelta(days=rng.randint(1, 60))
+            started = _day_end(last - dt.timedelta(days=limit)) - dt.timedelta(hours=6)
+            due = _day_end(last)
+            warn_at = v.day_end(_day_end(last - dt.timedelta(days=4)))
+            warned = v.when(due - dt.timedelta(days=4))
+            breached = v.when(due + dt.timedelta(minutes=1))
+            step = rng.randint(1, 2)
+        elif kind == "future":
+            last = self.today + dt.timedelta(days=rng.randint(1, 30))
+            started = max(created, _day_end(last - dt.timedelta(days=limit)))
+            due = _day_end(last)
+            if clock == "decision":
+                warn_at = v.day_end(_day_end(last - dt.timedelta(days=4)))
+        else:  # stopped / paused: due when it was last scheduled
+            last = start_day + dt.timedelta(days=limit)
+            started = created
+            due = _day_end(last)
+            if kind == "stopped":
+                stopped = v.when(created + dt.timedelta(days=rng.randint(0, limit - 1)))
+            else:
+                paused_on = self.today - dt.timedelta(days=rng.randint(1, 10))
+                pauses = v.json([[paused_on.isoformat(), None]])
+        return (
+            case_id,
+            clock,
+            {"future": "running", "overdue": "running"}.get(kind, kind),
+            v.when(started),
+            pauses,
+            0,
+            v.day_end(due),
+            last.isoformat(),
+            self.not_provisional,
+            warn_at,
+            warned,
+            breached,
+            step,
+            stopped,
+        )
+
+
+def seed(engine: Engine, n: int, chunk: int, rng_seed: int) -> tuple[Counter[str], float]:
+    """Bulk-insert ``n`` cases with their clocks; returns what was made and the seconds."""
+    t0 = time.perf_counter()
+    gen = Generator(Values(engine.db), dt.datetime.now(dt.UTC), random.Random(rng_seed))
+    sqlite = engine.db.dialect.name == "sqlite"
+    raw = engine.db.raw_connection()
+    try:
+        driver: Any = raw.driver_connection
+        if sqlite:
+            driver.execute("PRAGMA synchronous=OFF")  # this loader connection only
+            driver.execute("PRAGMA cache_size=-262144")  # 256 MiB: index pages stay cached
+            case_sql = _insert_sql("cf_cases", CASE_COLUMNS)
+            clock_sql = _insert_sql("cf_clocks", CLOCK_COLUMNS)
+        done = 0
+        while done < n:
+            size = min(chunk, n - done)
+            cases, clocks = gen.chunk(size)
+            if sqlite:
+                driver.execute("BEGIN")
+                driver.executemany(case_sql, cases)
+                driver.executemany(clock_sql, clocks)
+                driver.execute("COMMIT")
+            else:
+                with driver.cursor() as cur:
+                    _copy(cur, "cf_cases", CASE_COLUMNS, cases)
+                    _copy(cur, "cf_clocks", CLOCK_COLUMNS, clocks)
+                driver.commit()
+            done += size
+    finally:
+        raw.close()
+    seeded = time.perf_counter() - t0
+    analyze(engine.db)
+    gen.counts["seconds: bulk insert"] = round(seeded)
+    return gen.counts, time.perf_counter() - t0
+
+
+def _insert_sql(table: str, columns: list[str]) -> str:
+    names = ", ".join(f'"{c}"' for c in columns)
+    return f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})"
+
+
+def _copy(cur: Any, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+    names = ", ".join(f'"{c}"' for c in columns)
+    with cur.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def analyze(db: SAEngine) -> None:
+    if db.dialect.name == "sqlite":
+        raw = db.raw_connection()
+        try:
+            driver: Any = raw.driver_connection
+            driver.execute("ANALYZE")
+            driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
+        return
+    with db.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM ANALYZE cf_cases")
+        conn.exec_driver_sql("VACUUM ANALYZE cf_clocks")
+
+
+# --------------------------------------------------------------------------------------
+# measuring
+# --------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def capture(db: SAEngine) -> Iterator[list[tuple[str, Any]]]:
+    """Statements and driver parameters sent while the block runs (an echo)."""
+    seen: list[tuple[str, Any]] = []
+
+    def on_execute(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(db, "before_cursor_execute", on_execute)
+    try:
+        yield seen
+    finally:
+        event.remove(db, "before_cursor_execute", on_execute)
+
+
+def explain(db: SAEngine, statement: str, parameters: Any) -> list[str]:
+    pg = db.dialect.name == "postgresql"
+    prefix = "EXPLAIN (ANALYZE, BUFFERS) " if pg else "EXPLAIN QUERY PLAN "
+    with db.connect() as conn:
+        rows = conn.exec_driver_sql(prefix + statement, parameters).all()
+        conn.rollback()
+    if pg:
+        return [r[0] for r in rows]
+    depth = {0: 0}
+    lines = []
+    for node, parent, _unused, detail in rows:
+        depth[node] = depth.get(parent, 0) + 1
+        lines.append(f"{'  ' * (depth[node] - 1)}{detail}")
+    return lines
+
+
+def timings(fn: Callable[[], Any], repeat: int, warmup: int = 3) -> list[float]:
+    for _ in range(warmup):
+        fn()
+    out = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def summary(ms: list[float]) -> str:
+    ordered = sorted(ms)
+    p90 = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
+    return f"median {statistics.median(ms):8.2f} ms (min {ordered[0]:.2f}, p90 {p90:.2f})"
+
+
+@dataclass
+class Result:
+    db: str
+    n: int
+    counts: Counter[str]
+    seed_s: float
+    sql: str
+    params: Any
+    plan: list[str]
+    engine_ms: list[float]
+    query_ms: list[float]
+    cli_ms: list[float]
+    uses_index: bool
+    cli_error: str = ""
+
+
+def cli_command(url: str) -> list[str]:
+    exe = Path(sys.executable).with_name("caseflow")
+    return [str(exe), "cases", "list", "--overdue", "--json", "--limit", "50", "--db", url]
+
+
+def bench(kind: str, n: int, args: argparse.Namespace) -> Result:
+    with database(kind) as url:
+        engine = Engine(url, auto_upgrade=True)
+        try:
+            counts, seed_s = seed(engine, n, args.chunk, args.seed)
+            print(f"  [{kind} {n}: seeded in {seed_s:.0f} s]", flush=True)
+            with capture(engine.db) as sent:
+                found = engine.overdue(limit=50)
+            assert len(found) == 50, len(found)
+            dues = [view.due_at for _case, view in found]
+            assert dues == sorted(dues) and all(d is not None for d in dues), dues
+            assert all(view.status == "breached" for _case, view in found)
+            statement, params = next((s, p) for s, p in sent if "cf_clocks" in s)
+            plan = explain(engine.db, statement, params)
+            engine_ms = timings(lambda: engine.overdue(limit=50), args.repeat)
+
+            def query_only() -> None:
+                with engine.db.connect() as conn:
+                    conn.exec_driver_sql(statement, params).all()
+                    conn.rollback()
+
+            query_ms = timings(query_only, args.repeat)
+            cli_ms: list[float] = []
+            cli_error = ""
+            if not args.no_cli:
+                expect = [case.id for case, _view in engine.overdue(limit=50)]
+                cmd = cli_command(url)
+                for _ in range(args.cli_repeat):
+                    t0 = time.perf_counter()
+                    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+                    cli_ms.append((time.perf_counter() - t0) * 1000)
+                    if out.returncode != 0:
+                        cli_error = f"exit {out.returncode}: {out.stderr.strip()[-2000:]}"
+                        break
+                    got = [c["id"] for c in json.loads(out.stdout)]
+                    assert got == expect, (got[:3], expect[:3])
+        finally:
+            engine.close()
+    return Result(
+        kind,
+        n,
+        counts,
+        seed_s,
+        " ".join(statement.split()),
+        params,
+        plan,
+        engine_ms,
+        query_ms,
+        cli_ms,
+        any(INDEX in line for line in plan),
+        cli_error,
+    )
+
+
+def print_result(res: Result) -> None:
+    clocks = sum(v for k, v in res.counts.items() if k.startswith("clock: "))
+    overdue = res.counts["clock: overdue"]
+    print(
+        f"\n== {res.db}, {res.n} cases, {clocks} clocks ({overdue} running and overdue = "
+        f"{100 * overdue / clocks:.2f}%), seeded in {res.seed_s:.1f} s =="
+    )
+    print(
+        "  mix: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(res.counts.items()) if not k.startswith("sec"))
+    )
+    print(f"  SQL: {res.sql}")
+    print(f"  parameters: {res.params!r}")
+    print("  plan:")
+    for line in res.plan:
+        print(f"    {line}")
+    print(f"  uses {INDEX}: {'yes' if res.uses_index else 'NO'}")
+    print(
+        f"  engine.overdue(limit=50):       {summary(res.engine_ms)}  ({len(res.engine_ms)} calls)"
+    )
+    print(f"  the SQL alone (driver):         {summary(res.query_ms)}")
+    if res.cli_error:
+        print(f"  CLI cases list --overdue --json: FAILED ({res.cli_error})")
+    elif res.cli_ms:
+        print(
+            f"  CLI cases list --overdue --json: {summary(res.cli_ms)}  ({len(res.cli_ms)} runs, "
+            "new process each)"
+        )
+
+
+# --------------------------------------------------------------------------------------
+
+
+def _version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "-"
+
+
+def machine_info(with_pg: bool) -> list[str]:
+    ncpu = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    lines = [
+        f"nproc: {ncpu}; {platform.platform()}",
+        f"Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}; "
+        + ", ".join(f"{d} {_version(d)}" for d in ("SQLAlchemy", "psycopg", "caseflow")),
+    ]
+    if with_pg:
+        try:
+            admin = pg_admin()
+            with admin.connect() as conn:
+                v = conn.exec_driver_sql("SHOW server_version").scalar_one()
+                wm = conn.exec_driver_sql("SHOW work_mem").scalar_one()
+                sb = conn.exec_driver_sql("SHOW shared_buffers").scalar_one()
+            admin.dispose()
+            lines.append(f"PostgreSQL {v} (work_mem={wm}, shared_buffers={sb})")
+        except Exception as exc:  # noqa: BLE001
+            lines.append(f"PostgreSQL: unreachable ({exc.__class__.__name__})")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").strip().split("\n\n")[0])
+    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument(
+        "--sizes",
+        default="10000,1000000",
+        help="comma-separated case counts, each in a fresh database (default 10000,1000000)",
+    )
+    parser.add_argument("--repeat", type=int, default=25, help="timed calls per size (25)")
+    parser.add_argument("--cli-repeat", type=int, default=5, help="CLI runs per size (5)")
+    parser.add_argument("--no-cli", action="store_true", help="skip the CLI timing")
+    parser.add_argument("--chunk", type=int, default=50_000, help="cases per insert chunk")
+    parser.add_argument("--seed", type=int, default=20260302, help="random seed of the mix")
+    args = parser.parse_args(argv)
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s]
+
+    t0 = time.perf_counter()
+    kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    for line in machine_info("postgres" in kinds):
+        print(line)
+    print("load average at start: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    results = []
+    for kind in kinds:
+        for n in sizes:
+            t1 = time.perf_counter()
+            results.append(bench(kind, n, args))
+            print_result(results[-1])
+            print(f"  ({time.perf_counter() - t1:.0f} s)")
+    print("\n== summary: median latency, ms ==")
+    print(f"{'db':9} {'cases':>9} {'overdue()':>10} {'SQL alone':>10} {'CLI':>8}  index used")
+    for r in results:
+        cli = f"{statistics.median(r.cli_ms):8.0f}" if r.cli_ms else f"{'-':>8}"
+        cli = f"{'failed':>8}" if r.cli_error else cli
+        print(
+            f"{r.db:9} {r.n:9} {statistics.median(r.engine_ms):10.2f} "
+            f"{statistics.median(r.query_ms):10.2f} {cli}  {'yes' if r.uses_index else 'NO'}"
+        )
+    print(
+        f"\nload average at end: {os.getloadavg()[0]:.2f}; total {time.perf_counter() - t0:.0f} s"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
