@@ -553,23 +553,18 @@ def explain(db: SAEngine, statement: str, parameters: Any, before: str = "") -> 
 
 
 def claim_plan(db: SAEngine, now: dt.datetime, batch: int) -> list[str]:
-    """The SQL and query plan of caseflow's claim (``clockrepo.claim_due``'s first select)."""
+    """The SQL and query plan of caseflow's claim (``clockrepo.claim_due``: one UPDATE)."""
     sql = captured_sql(
         db, lambda conn: clockrepo.claim_due(conn, "plan", now, dt.timedelta(minutes=5), batch)
     )
-    statement, parameters = next((s, p) for s, p in sql if s.lstrip().upper().startswith("SELECT"))
-    lines = [
+    statement, parameters = next(
+        (s, p) for s, p in sql if s.lstrip().upper().startswith(("SELECT", "UPDATE"))
+    )
+    return [
         "SQL: " + " ".join(statement.split()),
         f"parameters: {parameters!r}",
         *explain(db, statement, parameters),
     ]
-    if db.dialect.name == "postgresql":
-        what_if = "CREATE INDEX bench_whatif_status_due_at_id ON cf_timers (status, due_at, id)"
-        lines += [
-            f"WHAT-IF (transaction rolled back): {what_if}",
-            *explain(db, statement, parameters, before=what_if),
-        ]
-    return lines
 
 
 def bench_warnings(kind: str, args: argparse.Namespace) -> WarnResult:

@@ -110,37 +110,36 @@ class Sweeper:
             mine = [t for t in warns if t.id in live]
             report.skipped += len(warns) - len(mine)
             cases = repo.load_case_heads(conn, [t.case_id for t in mine])
-            states = clockrepo.load_clock_pairs(conn, [(t.case_id, t.clock or "") for t in mine])
+            views = clockrepo.load_warn_views(conn, [(t.case_id, t.clock or "") for t in mine])
             warned: list[tuple[str, str]] = []
             entries: list[HistoryEntry] = []
             notices: list[tuple[str, runtime.TimerSpec]] = []
             for timer in mine:
+                name = timer.clock or ""
                 case = cases.get(timer.case_id)
-                state = states.get((timer.case_id, timer.clock or ""))
-                if case is None or state is None or state.phase != "running" or state.breached_at:
+                view = views.get((timer.case_id, name))
+                if case is None or view is None or view.phase != "running" or view.breached_at:
                     continue  # stopped, paused or already red: a yellow warning is moot
-                warned.append((case.id, state.name))
+                warned.append((case.id, name))
                 note = {
-                    "clock": state.name,
+                    "clock": name,
                     "action": "warned",
-                    "due_at": state.due_at.isoformat() if state.due_at else None,
-                    "provisional": state.provisional,
+                    "due_at": view.due_at.isoformat() if view.due_at else None,
+                    "provisional": view.provisional,
                 }
                 entries += clock_entries(case, [note], SYSTEM, now)
                 definition = self.engine.workflow(case.workflow, case.workflow_version)
-                spec = definition.clocks.get(state.name.split("@", 1)[0])
+                spec = definition.clocks.get(name.split("@", 1)[0])
                 roles = (
                     spec.warn_notify
                     if spec is not None and spec.warn_notify is not None
                     else _holders(definition, case.state)
                 )
-                message = (
-                    f"{definition.name} case {case.id}: clock {state.name!r} is due "
-                    f"{_due_text(state)}"
+                due = f"by the end of {view.last_day}" + (
+                    " (provisional)" if view.provisional else ""
                 )
-                notices.append(
-                    (case.id, _notice(state.name, roles, state.org or case.org, message, now))
-                )
+                message = f"{definition.name} case {case.id}: clock {name!r} is due {due}"
+                notices.append((case.id, _notice(name, roles, view.org or case.org, message, now)))
             clockrepo.mark_warned(conn, warned, now)
             repo.insert_history(conn, entries)
             clockrepo.arm_many(conn, notices, now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import bindparam, insert, or_, select, tuple_, update
 
@@ -208,40 +208,52 @@ _TIMER_COLUMNS = (
 )
 
 
+def _claim_statement(skip_locked: bool) -> Any:
+    due = (
+        select(timers.c.id)
+        .where(
+            timers.c.status == "pending",
+            timers.c.due_at <= bindparam("b_now", type_=timers.c.due_at.type),
+            or_(
+                timers.c.lease_until.is_(None),
+                timers.c.lease_until < bindparam("b_now", type_=timers.c.due_at.type),
+            ),
+        )
+        .order_by(timers.c.due_at, timers.c.id)
+        .limit(bindparam("b_batch"))
+    )
+    if skip_locked:
+        due = due.with_for_update(skip_locked=True)
+    return (
+        update(timers)
+        .where(timers.c.id.in_(due.scalar_subquery()))
+        .values(
+            claimed_by=bindparam("b_worker"),
+            lease_until=bindparam("b_lease", type_=timers.c.lease_until.type),
+            attempts=timers.c.attempts + 1,
+        )
+        .returning(*_TIMER_COLUMNS)
+    )
+
+
+_CLAIM = {False: _claim_statement(skip_locked=False), True: _claim_statement(skip_locked=True)}
+
+
 def claim_due(
     conn: Connection, worker: str, now: dt.datetime, lease: dt.timedelta, batch: int
 ) -> list[Timer]:
     """
-    Claim up to ``batch`` due timers for ``worker`` until ``now + lease``.
+    Claim up to ``batch`` due timers for ``worker`` until ``now + lease``, in one statement.
 
     PostgreSQL: ``FOR UPDATE SKIP LOCKED`` so workers never wait on each other. SQLite:
     the write transaction (``BEGIN IMMEDIATE``) already makes the claim exclusive.
     A timer whose lease expired (its worker died) is claimable again.
     """
-    due = (
-        select(timers.c.id)
-        .where(
-            timers.c.status == "pending",
-            timers.c.due_at <= now,
-            or_(timers.c.lease_until.is_(None), timers.c.lease_until < now),
-        )
-        .order_by(timers.c.due_at, timers.c.id)
-        .limit(batch)
-    )
-    if conn.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    ids = [r[0] for r in conn.execute(due)]
-    if not ids:
-        return []
-    conn.execute(
-        update(timers)
-        .where(timers.c.id.in_(ids))
-        .values(claimed_by=worker, lease_until=now + lease, attempts=timers.c.attempts + 1)
-    )
+    statement = _CLAIM[conn.dialect.name == "postgresql"]
     rows = conn.execute(
-        select(*_TIMER_COLUMNS).where(timers.c.id.in_(ids)).order_by(timers.c.due_at, timers.c.id)
+        statement, {"b_now": now, "b_batch": batch, "b_worker": worker, "b_lease": now + lease}
     )
-    return [Timer(*tuple(r)) for r in rows]
+    return sorted((Timer(*tuple(r)) for r in rows), key=lambda t: (t.due_at, t.id))
 
 
 _FINISH = (
@@ -349,18 +361,36 @@ def load_clocks_for(conn: Connection, case_ids: Sequence[str]) -> dict[tuple[str
     return {(r[0], r[1]): clock_from_row(r[1:]) for r in rows}
 
 
-def load_clock_pairs(
+class WarnView(NamedTuple):
+    """What a warning needs of a clock."""
+
+    phase: str
+    due_at: dt.datetime | None
+    last_day: str | None
+    provisional: bool
+    breached_at: dt.datetime | None
+    org: str | None
+
+
+def load_warn_views(
     conn: Connection, pairs: Sequence[tuple[str, str]]
-) -> dict[tuple[str, str], ClockState]:
-    """The given (case_id, clock name) clock states at once."""
+) -> dict[tuple[str, str], WarnView]:
+    """The given (case_id, clock name) clocks, only the columns a warning reads."""
     if not pairs:
         return {}
     rows = conn.execute(
-        select(clocks.c.case_id, *_CLOCK_COLUMNS).where(
-            tuple_(clocks.c.case_id, clocks.c.name).in_(sorted(set(pairs)))
-        )
+        select(
+            clocks.c.case_id,
+            clocks.c.name,
+            clocks.c.phase,
+            clocks.c.due_at,
+            clocks.c.last_day,
+            clocks.c.provisional,
+            clocks.c.breached_at,
+            clocks.c.org,
+        ).where(tuple_(clocks.c.case_id, clocks.c.name).in_(sorted(set(pairs))))
     )
-    return {(r[0], r[1]): clock_from_row(r[1:]) for r in rows}
+    return {(r[0], r[1]): WarnView(*tuple(r[2:])) for r in rows}
 
 
 def mark_warned(conn: Connection, pairs: Sequence[tuple[str, str]], now: dt.datetime) -> None:
