@@ -7,8 +7,9 @@ Run by hand (not a test)::
 
     .venv/bin/python bench/bench_ballots.py [--ballots 10000] [--db sqlite|postgres|both]
 
-caseflow: a ``four_deliberations`` case walked to its representative-meeting vote with an
-electorate of N + 1 voters (secret ballot; one stays away), then ``engine.cast_ballot`` once per voter (each
+caseflow: a ``four_deliberations`` case walked to its representative-meeting vote with
+an electorate of N + 1 voters (secret ballot; one stays away), then ``engine.cast_ballot``
+once per voter (each
 its own transaction: load the case, lock and check the open round, register attendance,
 insert the ballot under its (vote, voter) primary key, count it, write a history line),
 then ``engine.close_vote``. The floor: the same number of transactions, each inserting one
