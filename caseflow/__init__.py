@@ -12,6 +12,7 @@ from caseflow.errors import ConcurrencyConflict as ConcurrencyConflict
 from caseflow.errors import DataValidationError as DataValidationError
 from caseflow.errors import DefinitionError as DefinitionError
 from caseflow.errors import Forbidden as Forbidden
+from caseflow.errors import IncidentNotFound as IncidentNotFound
 from caseflow.errors import InvalidEvent as InvalidEvent
 from caseflow.errors import StorageError as StorageError
 from caseflow.errors import WorkflowNotFound as WorkflowNotFound
@@ -27,6 +28,7 @@ __all__ = [
     "Engine",
     "Forbidden",
     "HistoryEntry",
+    "IncidentNotFound",
     "InvalidEvent",
     "StorageError",
     "WorkflowNotFound",

@@ -12,6 +12,7 @@ boundary with ``raise ... from exc`` and never reach callers bare.
     ├── DefinitionError            a workflow file is wrong (every problem, with file:line:col)
     ├── CaseNotFound (LookupError) no case with that id
     ├── WorkflowNotFound (LookupError) no workflow (version) with that name
+    ├── IncidentNotFound (LookupError) no incident with that id
     ├── InvalidEvent               the event does not exist or is not allowed in this state
     │   └── VoteError              inconsistent vote counts, a second ballot, a closed vote
     ├── Forbidden                  the actor lacks a role (or org unit) the event requires
@@ -83,6 +84,14 @@ class WorkflowNotFound(CaseflowError, LookupError):  # noqa: N818
         what = f"workflow {name!r}" + (f" version {version}" if version is not None else "")
         hint = f"; known workflows: {', '.join(known)}" if known else ""
         super().__init__(f"{what} is not registered{hint}")
+
+
+class IncidentNotFound(CaseflowError, LookupError):  # noqa: N818
+    """No incident has the given id."""
+
+    def __init__(self, incident_id: int) -> None:
+        self.incident_id = incident_id
+        super().__init__(f"incident {incident_id} not found")
 
 
 class InvalidEvent(CaseflowError):  # noqa: N818

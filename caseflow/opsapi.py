@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from caseflow.cases import Actor, Case, HistoryEntry
 from caseflow.clocks import runtime
 from caseflow.clockwork import clock_entries, persist_plan
-from caseflow.errors import CaseNotFound, ConcurrencyConflict, InvalidEvent
+from caseflow.errors import CaseNotFound, ConcurrencyConflict, IncidentNotFound, InvalidEvent
 from caseflow.store import clockrepo, opsrepo, repo
 
 if TYPE_CHECKING:
@@ -130,10 +130,18 @@ class OpsAPI:
             status = (
                 "completed" if final else ("active" if case.status == "completed" else case.status)
             )
-            moved = dataclasses.replace(case, state=to_state, status=status)
+            # version + 1: the clock plumbing reads a version-1 case as just started (no clocks)
+            moved = dataclasses.replace(
+                case, state=to_state, status=status, version=case.version + 1
+            )
             follow = self._follow_up(
                 conn, definition, moved, None, case.state, to_state, _system(), now
             )
+            if status == "suspended":  # clocks the move started or resumed stay paused
+                states = clockrepo.load_clocks(conn, case.id)
+                plan = runtime.suspend_all(states, now, definition.timezone)
+                persist_plan(conn, case, plan, list(states), now)
+                follow += clock_entries(case, plan.notes, _system(), now)
             return moved, follow
 
         return self._operate(case_id, actor, "move", reason, change, to=to_state)
@@ -207,7 +215,7 @@ class OpsAPI:
         with self._read() as conn:
             found = opsrepo.find(conn, status=None, incident_id=incident_id, limit=1)
         if not found:
-            raise LookupError(f"incident {incident_id} not found")
+            raise IncidentNotFound(incident_id)
         return found[0]
 
     def stuck(self) -> list[str]:

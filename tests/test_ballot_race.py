@@ -46,9 +46,18 @@ def test_eight_processes_one_ballot(pg_url: str, tmp_path: Path):
     start_at = time.time() + 3.0
     procs = [
         subprocess.Popen(
-            [sys.executable, str(script), pg_url, str(ROOT / "workflows"), case.id, str(start_at),
-             "yes" if i % 2 else "no"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                str(script),
+                pg_url,
+                str(ROOT / "workflows"),
+                case.id,
+                str(start_at),
+                "yes" if i % 2 else "no",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for i in range(8)
     ]
@@ -58,7 +67,9 @@ def test_eight_processes_one_ballot(pg_url: str, tmp_path: Path):
     assert all("one ballot per voter" in out for out, _ in outputs if out.startswith("duplicate"))
     engine = sa.create_engine(pg_url)
     with engine.connect() as conn:
-        ballots = conn.execute(sa.text("select count(*) from cf_ballots where voter = 'rep07'")).scalar_one()
+        ballots = conn.execute(
+            sa.text("select count(*) from cf_ballots where voter = 'rep07'")
+        ).scalar_one()
         counted = conn.execute(sa.text("select sum(count) from cf_vote_tallies")).scalar_one()
     engine.dispose()
     assert (1, 1) == (ballots, counted)
@@ -78,7 +89,11 @@ def _data(reps: list[str]) -> dict[str, object]:
 def _to_vote(engine: Engine, case_id: str):
     """四议: the branch proposes, the two committees agree, party members pass, the meeting convenes."""
     steps = [
-        ("village_party_branch", "propose", {"proposal": "硬化村道 1.2 公里", "body": "representative_meeting"}),
+        (
+            "village_party_branch",
+            "propose",
+            {"proposal": "硬化村道 1.2 公里", "body": "representative_meeting"},
+        ),
         ("two_committees", "agree", {"plan": "一事一议筹资"}),
         ("party_members_meeting", "review_passed", {}),
         ("village_committee", "convene", {"meeting": "2026-05-06 村民代表会议"}),

@@ -203,3 +203,22 @@ class TestTimersCli:
         window = next(c for c in shown["clocks"] if c["name"] == "correction_window")
         assert ("2027-01-05", False) == (window["last_day"], window["provisional"])
         assert "ops-1" == shown["history"][-1]["actor"]
+
+
+class TestWorkflowsListWithDatabase:
+    def test_running_cases_per_version(self, tmp_path: Path):
+        """workflows list --db counts the active and suspended cases of each stored version."""
+        from caseflow import Actor, Engine
+
+        db = f"sqlite:///{tmp_path / 'w.db'}"
+        with Engine(db, workflows=ROOT / "workflows") as eng:
+            clerk = Actor("c", {"window_clerk"}, "a/b")
+            for _ in range(2):
+                eng.start(
+                    "administrative_approval", data={"applicant": "a", "matter": "m"}, actor=clerk
+                )
+        out = CliRunner().invoke(cli, ["workflows", "list", "--db", db, "--json"])
+        assert 0 == out.exit_code, out.output
+        counts = {(e["workflow"], e["version"]): e["cases"] for e in json.loads(out.output)}
+        assert 2 == counts[("administrative_approval", 1)]
+        assert 0 == counts[("hotline_request", 1)]

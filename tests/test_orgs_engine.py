@@ -99,7 +99,9 @@ def start(engine: Engine, clock, when: str = "2026-09-21T09:00"):
 class TestOrgTree:
     def test_parse_and_navigate(self):
         """Nested units get paths, levels and parents; chains run to the top."""
-        tree = OrgTree(parse_tree({"a": {"level": "county", "units": {"b": {"level": "township"}}}}))
+        tree = OrgTree(
+            parse_tree({"a": {"level": "county", "units": {"b": {"level": "township"}}}})
+        )
         assert "township" == tree.level("a/b")
         assert ["a/b", "a"] == tree.chain("a/b")
         assert tree.parent("a") is None
@@ -127,11 +129,16 @@ class TestScope:
     def test_public_roles_are_not_scoped(self, engine: Engine, clock):
         """A citizen (public role) acts wherever they live."""
         case = start(engine, clock)
-        assert "mediating" == engine.fire(case.id, "complain", actor=Actor("c", {"citizen"}, "x")).state
+        assert (
+            "mediating"
+            == engine.fire(case.id, "complain", actor=Actor("c", {"citizen"}, "x")).state
+        )
 
 
 class TestLevels:
-    def test_breach_moves_up_and_restarts_with_the_level_limit(self, engine: Engine, clock, notifier):
+    def test_breach_moves_up_and_restarts_with_the_level_limit(
+        self, engine: Engine, clock, notifier
+    ):
         """Grid 5 workdays -> village 10 workdays -> township 1 month -> county (top): to court."""
         case = start(engine, clock)  # Mon 21 Sep; Fri 25 Sep is Mid-Autumn
         mediation = next(c for c in engine.clocks(case.id) if c.name == "mediation")
@@ -171,7 +178,9 @@ class TestLevels:
         dispatcher = Actor("d", {"dispatcher"}, "jiaoling/changtan")
         with pytest.raises(DataValidationError, match="unknown org unit"):
             engine.fire(case.id, "refer", actor=dispatcher, payload={"org": "nowhere"})
-        case = engine.fire(case.id, "refer", actor=dispatcher, payload={"org": "jiaoling/changtan/dongshan"})
+        case = engine.fire(
+            case.id, "refer", actor=dispatcher, payload={"org": "jiaoling/changtan/dongshan"}
+        )
         assert "jiaoling/changtan/dongshan" == case.org
         assert "org" not in case.data
         county = Actor("c", {"mediator"}, "jiaoling")
@@ -194,18 +203,26 @@ class TestParallel:
         assert dt.date(2026, 11, 9) == item_clocks[f"dept_limit@{depts[0]}"].last_day
         with pytest.raises(Forbidden, match="cannot report"):
             engine.report_item(case.id, depts[0], actor=Actor("x", {"department"}, depts[1]))
-        engine.report_item(case.id, depts[0], actor=Actor("x", {"department"}, depts[0]),
-                           result={"done": "repaired"})
+        engine.report_item(
+            case.id,
+            depts[0],
+            actor=Actor("x", {"department"}, depts[0]),
+            result={"done": "repaired"},
+        )
         clock.set("2026-11-09T00:00")
         engine.fire_due()
         assert {"roles": ("department",), "org": depts[1]} == {
-            k: notifier.sent[-1][k] for k in ("roles", "org")}
+            k: notifier.sent[-1][k] for k in ("roles", "org")
+        }
         clock.set("2026-11-10T00:00")
         engine.fire_due()
         assert {"roles": ("dispatcher",), "org": "jiaoling/changtan"} == {
-            k: notifier.sent[-1][k] for k in ("roles", "org")}
+            k: notifier.sent[-1][k] for k in ("roles", "org")
+        }
         assert "joint" == engine.get(case.id).state
         case = engine.report_item(case.id, depts[1], actor=Actor("y", {"department"}, depts[1]))
         assert "settled" == case.state
         items = engine.work_items(case.id)
-        assert {depts[0]: ("done", "x"), depts[1]: ("done", "y")} == {i.item: (i.status, i.closed_by) for i in items}
+        assert {depts[0]: ("done", "x"), depts[1]: ("done", "y")} == {
+            i.item: (i.status, i.closed_by) for i in items
+        }

@@ -44,16 +44,25 @@ def cli(verbose: bool) -> None:
 def _register() -> None:
     from caseflow.cli import cases, db, demo, timers, workflows
     from caseflow.cli.calendar import calendar_group
+    from caseflow.cli.incidents import incidents_group
+    from caseflow.cli.orgs import orgs_group
+    from caseflow.cli.report import report_command
     from caseflow.cli.votes import votes_group
 
-    cli.add_command(demo.demo)
-    cli.add_command(workflows.workflows_group)
-    cli.add_command(db.db_group)
-    cli.add_command(cases.cases_group)
-    cli.add_command(timers.timers_group)
-    cli.add_command(votes_group)
-    cli.add_command(timers.worker)
-    cli.add_command(calendar_group)
+    for command in (
+        demo.demo,
+        workflows.workflows_group,
+        cases.cases_group,
+        incidents_group,
+        timers.timers_group,
+        timers.worker,
+        calendar_group,
+        votes_group,
+        orgs_group,
+        report_command,
+        db.db_group,
+    ):
+        cli.add_command(command)
 
 
 _register()

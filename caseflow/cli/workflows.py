@@ -6,7 +6,7 @@ import contextlib
 import dataclasses
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -270,9 +270,16 @@ def _stored(db: str | None, name: str, version: int) -> WorkflowDef:
 
 @workflows_group.command(name="list")
 @workflows_option
+@click.option(
+    "--db",
+    "db",
+    envvar="CASEFLOW_DATABASE_URL",
+    default=None,
+    help="Also list the versions stored there, with their running cases.",
+)
 @click.option("--json", "as_json", is_flag=True)
-def list_workflows(workflows: tuple[str, ...], as_json: bool) -> None:
-    """Workflow definitions: name, version, content hash and title."""
+def list_workflows(workflows: tuple[str, ...], db: str | None, as_json: bool) -> None:
+    """Workflow definitions: name, version, content hash, title (and running cases)."""
     from rich.table import Table
 
     from caseflow.cli.render import console
@@ -280,13 +287,31 @@ def list_workflows(workflows: tuple[str, ...], as_json: bool) -> None:
     from caseflow.export import catalog
 
     with _errors():
-        entries = catalog(Registry.from_paths(_sources(workflows)))
+        if db is None:
+            entries = catalog(Registry.from_paths(_sources(workflows)))
+        else:
+            entries = _stored_catalog(db, workflows)
     if as_json:
         click.echo(json.dumps([e.to_json() for e in entries], ensure_ascii=False, indent=2))
         return
     table = Table()
-    for column in ("workflow", "version", "hash", "title", "file"):
+    for column in ("workflow", "version", "hash", "running cases", "title", "file"):
         table.add_column(column)
     for e in entries:
-        table.add_row(e.name, str(e.version), e.short_hash, e.title, e.source_file)
+        running = "-" if e.cases is None else str(e.cases)
+        table.add_row(e.name, str(e.version), e.short_hash, running, e.title, e.source_file)
     console().print(table)
+
+
+def _stored_catalog(db: str, workflows: tuple[str, ...]) -> list[Any]:
+    """Every version in the files or stored in the database, with running cases per version."""
+    from caseflow.cli.common import open_engine
+    from caseflow.export import catalog
+    from caseflow.listing import running_counts
+    from caseflow.store import repo
+
+    with open_engine(db, workflows) as engine:
+        with engine.db.connect() as conn:
+            stored = repo.stored_versions(conn)
+        definitions = [engine.workflow(name, version) for name, version, _hash in stored]
+        return catalog(definitions, running_counts(engine))

@@ -92,6 +92,7 @@ cases = Table(
     UniqueConstraint("workflow", "business_key"),
     Index(None, "workflow", "state"),
     Index(None, "org"),
+    Index(None, "created_at", "id"),  # the default listing order, paged
 )
 
 history = Table(
@@ -159,6 +160,7 @@ clocks = Table(
     Column("org", String(500), nullable=True),
     # (phase, due_at, case_id): the overdue list reads its page straight off the index
     Index(None, "phase", "due_at", "case_id"),
+    Index(None, "phase", "warn_at"),  # cases list --warned
 )
 
 calendar_overlays = Table(

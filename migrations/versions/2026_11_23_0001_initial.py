@@ -51,6 +51,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_cf_cases_workflow_state", "cf_cases", ["workflow", "state"])
     op.create_index("ix_cf_cases_org", "cf_cases", ["org"])
+    op.create_index("ix_cf_cases_created_at_id", "cf_cases", ["created_at", "id"])
     op.create_table(
         "cf_history",
         sa.Column("id", BigId, autoincrement=True, nullable=False),
@@ -111,6 +112,7 @@ def downgrade() -> None:
     op.drop_table("cf_timers")
     op.drop_index("ix_cf_history_case_id_seq", table_name="cf_history")
     op.drop_table("cf_history")
+    op.drop_index("ix_cf_cases_created_at_id", table_name="cf_cases")
     op.drop_index("ix_cf_cases_org", table_name="cf_cases")
     op.drop_index("ix_cf_cases_workflow_state", table_name="cf_cases")
     op.drop_table("cf_cases")

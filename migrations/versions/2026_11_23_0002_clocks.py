@@ -52,6 +52,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_cf_clocks_phase_due_at_case_id", "cf_clocks", ["phase", "due_at", "case_id"]
     )
+    op.create_index("ix_cf_clocks_phase_warn_at", "cf_clocks", ["phase", "warn_at"])
     op.create_table(
         "cf_calendar_overlays",
         sa.Column("year", sa.Integer, nullable=False),
@@ -65,6 +66,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("cf_calendar_overlays")
+    op.drop_index("ix_cf_clocks_phase_warn_at", table_name="cf_clocks")
     op.drop_index("ix_cf_clocks_phase_due_at_case_id", table_name="cf_clocks")
     op.drop_table("cf_clocks")
     with op.batch_alter_table("cf_timers") as batch:

@@ -1,0 +1,195 @@
+"""
+Listing queries for operators: cases by filter and clock status, stuck cases, counts.
+
+Clock filters are time-based (``now`` is passed in), so a list is right even before the
+timer sweep has marked a clock warned or breached. Each filter is a semi-join
+(``id IN (SELECT case_id ...)``) on the clock or incident rows, so a case appears once
+however many of its clocks match.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+from sqlalchemy import func, or_, select
+
+from caseflow.store.repo import _CASE_COLUMNS, case_from_row
+from caseflow.store.tables import cases, clocks, incidents, timers
+
+if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Sequence
+
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.sql.elements import ColumnElement
+
+    from caseflow.cases import Case
+
+Sort = Literal["created", "updated", "due"]
+
+
+def _with_clock(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    # IN (uncorrelated subquery), not EXISTS: SQLite then drives the query from the clock
+    # index on (phase, due_at, ...) instead of probing every case; PostgreSQL plans
+    # both as the same semi-join.
+    return cases.c.id.in_(select(clocks.c.case_id).where(*conditions).correlate(None))
+
+
+def _running_clock(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    return _with_clock(clocks.c.phase == "running", *conditions)
+
+
+def overdue_condition(now: dt.datetime) -> ColumnElement[bool]:
+    """A running clock whose due time has passed (breached, or about to be swept)."""
+    return _running_clock(clocks.c.due_at <= now)
+
+
+def warned_condition(now: dt.datetime) -> ColumnElement[bool]:
+    """A running clock in its warning window: warned (or due to be), not yet breached."""
+    return _running_clock(
+        clocks.c.breached_at.is_(None),
+        clocks.c.due_at > now,
+        or_(clocks.c.warned_at.is_not(None), clocks.c.warn_at <= now),
+    )
+
+
+def provisional_condition() -> ColumnElement[bool]:
+    """A running or paused clock whose deadline rests on a year without calendar data."""
+    return _with_clock(clocks.c.phase.in_(["running", "paused"]), clocks.c.provisional.is_(True))
+
+
+def stuck_condition() -> ColumnElement[bool]:
+    """The case has an open incident (uses ix_cf_incidents_status_case_id)."""
+    return cases.c.id.in_(select(incidents.c.case_id).where(incidents.c.status == "open"))
+
+
+def find_cases(
+    conn: Connection,
+    *,
+    now: dt.datetime,
+    workflow: str | None = None,
+    version: int | None = None,
+    state: str | None = None,
+    status: str | None = None,
+    org: str | None = None,
+    include_sub_orgs: bool = True,
+    stuck: bool = False,
+    warned: bool = False,
+    provisional: bool = False,
+    overdue: bool = False,
+    since: dt.datetime | None = None,
+    sort: Sort = "created",
+    limit: int = 50,
+    offset: int = 0,
+) -> list[Case]:
+    """Cases matching every filter given, in ``sort`` order, one page."""
+    where: list[ColumnElement[bool]] = []
+    if workflow is not None:
+        where.append(cases.c.workflow == workflow)
+    if version is not None:
+        where.append(cases.c.workflow_version == version)
+    if state is not None:
+        where.append(cases.c.state == state)
+    if status is not None:
+        where.append(cases.c.status == status)
+    if org is not None:
+        where.append(_org_condition(org, include_sub_orgs=include_sub_orgs))
+    if since is not None:
+        where.append(cases.c.created_at >= since)
+    if stuck:
+        where.append(stuck_condition())
+    overdue_by_due = overdue and sort == "due"
+    if overdue and not overdue_by_due:
+        where.append(overdue_condition(now))
+    if warned:
+        where.append(warned_condition(now))
+    if provisional:
+        where.append(provisional_condition())
+    if overdue_by_due:
+        return _overdue_by_due(conn, where, now, limit, offset)
+    query = select(*_CASE_COLUMNS)
+    if where:
+        query = query.where(*where)
+    if sort == "updated":
+        query = query.order_by(cases.c.updated_at.desc(), cases.c.id.desc())
+    elif sort == "due":
+        next_due = (
+            select(func.min(clocks.c.due_at))
+            .where(clocks.c.case_id == cases.c.id, clocks.c.phase == "running")
+            .correlate(cases)
+            .scalar_subquery()
+        )
+        query = query.order_by(next_due.asc().nulls_last(), cases.c.created_at, cases.c.id)
+    else:
+        query = query.order_by(cases.c.created_at, cases.c.id)
+    return [case_from_row(r) for r in conn.execute(query.limit(limit).offset(offset))]
+
+
+def _overdue_by_due(
+    conn: Connection,
+    where: list[ColumnElement[bool]],
+    now: dt.datetime,
+    limit: int,
+    offset: int,
+) -> list[Case]:
+    """
+    Overdue cases, most overdue first: walk the overdue clocks in due order (the clock
+    index on (phase, due_at, ...)), join their cases, keep each case's first (soonest)
+    clock. A window of clock rows is read; it grows when cases repeat.
+    """
+    need = offset + limit
+    window = max(2 * need, 100)
+    query = (
+        select(*_CASE_COLUMNS)
+        .select_from(clocks.join(cases, cases.c.id == clocks.c.case_id))
+        .where(clocks.c.phase == "running", clocks.c.due_at <= now, *where)
+        .order_by(clocks.c.due_at, clocks.c.case_id)
+    )
+    while True:
+        rows = conn.execute(query.limit(window)).all()
+        first: dict[str, Any] = {}
+        for row in rows:
+            first.setdefault(row[0], row)
+        if len(first) >= need or len(rows) < window:
+            return [case_from_row(r) for r in list(first.values())[offset:need]]
+        window *= 4
+
+
+def _org_condition(org: str, *, include_sub_orgs: bool) -> ColumnElement[bool]:
+    org = org.rstrip("/")
+    if not include_sub_orgs:
+        return cases.c.org == org
+    prefix = org.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
+    return or_(cases.c.org == org, cases.c.org.like(prefix, escape="\\"))
+
+
+def open_incident_counts(conn: Connection, case_ids: Sequence[str]) -> dict[str, int]:
+    """Open incidents per case, for the cases given."""
+    if not case_ids:
+        return {}
+    rows = conn.execute(
+        select(incidents.c.case_id, func.count())
+        .where(incidents.c.status == "open", incidents.c.case_id.in_(sorted(set(case_ids))))
+        .group_by(incidents.c.case_id)
+    )
+    return {r[0]: int(r[1]) for r in rows}
+
+
+def pending_actions(conn: Connection, case_id: str) -> list[tuple[int, str, int]]:
+    """(timer id, action, attempts so far) of the case's side effects not yet done."""
+    rows = conn.execute(
+        select(timers.c.id, timers.c.clock, timers.c.attempts)
+        .where(timers.c.case_id == case_id, timers.c.kind == "action", timers.c.status == "pending")
+        .order_by(timers.c.id)
+    )
+    return [(r[0], r[1] or "", r[2]) for r in rows]
+
+
+def running_counts(conn: Connection) -> dict[tuple[str, int], int]:
+    """Active and suspended cases per ``(workflow, version)``."""
+    rows = conn.execute(
+        select(cases.c.workflow, cases.c.workflow_version, func.count())
+        .where(cases.c.status.in_(["active", "suspended"]))
+        .group_by(cases.c.workflow, cases.c.workflow_version)
+    )
+    return {(r[0], r[1]): int(r[2]) for r in rows}
