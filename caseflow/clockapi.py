@@ -16,7 +16,7 @@ from caseflow.timers import Sweeper, SweepReport
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
     from caseflow.cases import Actor, Case
@@ -159,13 +159,21 @@ class ClockAPI(EngineParts):
         self.reload_calendars()
         return [o.year for o in overlays]
 
-    def recompute_provisional(self, *, actor: Actor) -> int:
-        """Recompute every provisional deadline with the calendars as they are now (audited)."""
+    def recompute_provisional(
+        self, *, actor: Actor, progress: Callable[[int, int], None] | None = None
+    ) -> int:
+        """
+        Recompute every provisional deadline with the calendars as they are now (audited).
+
+        ``progress(done, total)`` is called after each case (for a progress bar).
+        """
         changed = 0
         with self._read() as conn:
-            todo = clockrepo.provisional_clocks(conn)
-        for case_id, _ in todo:
+            todo = list(dict.fromkeys(case_id for case_id, _ in clockrepo.provisional_clocks(conn)))
+        for done, case_id in enumerate(todo, start=1):
             changed += self._recompute_case(case_id, actor)
+            if progress is not None:
+                progress(done, len(todo))
         return changed
 
     def _recompute_case(self, case_id: str, actor: Actor) -> int:

@@ -84,9 +84,16 @@ def fire_due(db: str, workflows: tuple[str, ...]) -> None:
 @click.option("--operator", help="Who runs this (default: the OS user); recorded in history.")
 def recompute(db: str, workflows: tuple[str, ...], operator: str | None) -> None:
     """Recompute provisional deadlines with the calendar data loaded now (audited)."""
+    from rich.progress import Progress
+
     actor = Actor(operator_name(operator), {"operator"})
-    with open_engine(db, workflows) as engine:
-        changed = engine.recompute_provisional(actor=actor)
+    with open_engine(db, workflows) as engine, Progress(console=console(), transient=True) as bar:
+        task = bar.add_task("recomputing provisional deadlines", total=None)
+
+        def step(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        changed = engine.recompute_provisional(actor=actor, progress=step)
     click.echo(f"recomputed {changed} provisional deadline(s)")
 
 
