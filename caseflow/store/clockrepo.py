@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import bindparam, insert, or_, select, tuple_, update
+from sqlalchemy import bindparam, insert, or_, select, update
 
 from caseflow.clocks.runtime import ClockState, TimerSpec
 from caseflow.store.tables import calendar_overlays, clocks, timers
@@ -378,6 +378,8 @@ def load_warn_views(
     """The given (case_id, clock name) clocks, only the columns a warning reads."""
     if not pairs:
         return {}
+    # case_id IN (...) walks the primary key; a row-value IN makes SQLite scan the table
+    wanted = set(pairs)
     rows = conn.execute(
         select(
             clocks.c.case_id,
@@ -388,9 +390,9 @@ def load_warn_views(
             clocks.c.provisional,
             clocks.c.breached_at,
             clocks.c.org,
-        ).where(tuple_(clocks.c.case_id, clocks.c.name).in_(sorted(set(pairs))))
+        ).where(clocks.c.case_id.in_(sorted({c for c, _ in wanted})))
     )
-    return {(r[0], r[1]): WarnView(*tuple(r[2:])) for r in rows}
+    return {(r[0], r[1]): WarnView(*tuple(r[2:])) for r in rows if (r[0], r[1]) in wanted}
 
 
 def mark_warned(conn: Connection, pairs: Sequence[tuple[str, str]], now: dt.datetime) -> None:
