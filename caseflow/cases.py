@@ -77,3 +77,22 @@ class HistoryEntry:
     actor_roles: tuple[str, ...]
     actor_org: str
     details: dict[str, Any] = field(default_factory=dict)
+
+
+def note_entry(
+    case: Any, actor: Actor, at: dt.datetime, kind: str, details: dict[str, Any]
+) -> HistoryEntry:
+    """A history line that records something other than a transition (clock, vote, item)."""
+    return HistoryEntry(
+        case.id,
+        case.version,
+        at,
+        kind,
+        None,
+        case.state,
+        case.state,
+        actor.id,
+        tuple(sorted(actor.roles)),
+        actor.org,
+        details,
+    )

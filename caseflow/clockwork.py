@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from caseflow.cases import Actor, Case, HistoryEntry
+from caseflow.cases import Actor, Case, HistoryEntry, note_entry
 from caseflow.clocks import runtime
 from caseflow.clocks.calendars import CalendarOverlay, load_calendar, load_overlay
 from caseflow.errors import DefinitionError
@@ -68,23 +68,7 @@ class Calendars:
 def clock_entries(
     case: Case | CaseHead, notes: Sequence[dict[str, Any]], actor: Actor, now: dt.datetime
 ) -> list[HistoryEntry]:
-    roles = tuple(sorted(actor.roles))
-    return [
-        HistoryEntry(
-            case.id,
-            case.version,
-            now,
-            "clock",
-            None,
-            case.state,
-            case.state,
-            actor.id,
-            roles,
-            actor.org,
-            dict(note),
-        )
-        for note in notes
-    ]
+    return [note_entry(case, actor, now, "clock", dict(note)) for note in notes]
 
 
 def persist_plan(

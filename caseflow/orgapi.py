@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ruamel.yaml import YAML
 
 from caseflow._parts import EngineParts
-from caseflow.cases import Actor, Case, HistoryEntry
+from caseflow.cases import Actor, Case, HistoryEntry, note_entry
 from caseflow.clocks import runtime
 from caseflow.clockwork import persist_plan
 from caseflow.errors import CaseNotFound, DefinitionError, Forbidden, InvalidEvent
@@ -30,19 +30,7 @@ SYSTEM = Actor.system("org")
 def _entry(
     case: Case, actor: Actor, now: dt.datetime, kind: str, details: dict[str, Any]
 ) -> HistoryEntry:
-    return HistoryEntry(
-        case.id,
-        case.version,
-        now,
-        kind,
-        None,
-        case.state,
-        case.state,
-        actor.id,
-        tuple(sorted(actor.roles)),
-        actor.org,
-        details,
-    )
+    return note_entry(case, actor, now, kind, details)
 
 
 class OrgAPI(EngineParts):

@@ -21,7 +21,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from caseflow.cases import Actor, Case, HistoryEntry
+from caseflow.cases import Actor, Case, HistoryEntry, note_entry
 from caseflow.clocks import runtime
 from caseflow.clockwork import clock_entries
 from caseflow.errors import CaseflowError, ConcurrencyConflict
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from caseflow.store.clockrepo import Timer
 
 SYSTEM = Actor.system("timer")
+DISPATCHER = Actor("system:dispatcher", {"system"})
 
 
 @dataclass
@@ -524,21 +525,7 @@ def _raise_level(conn: Connection, case: Case, org: str, now: dt.datetime) -> Ca
 
 
 def _action_entries(case: Case, details: dict[str, Any], now: dt.datetime) -> list[HistoryEntry]:
-    return [
-        HistoryEntry(
-            case.id,
-            case.version,
-            now,
-            "action",
-            None,
-            case.state,
-            case.state,
-            "system:dispatcher",
-            ("system",),
-            "",
-            details,
-        )
-    ]
+    return [note_entry(case, DISPATCHER, now, "action", details)]
 
 
 def _holders(definition: WorkflowDef, state: str) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from caseflow._parts import EngineParts
-from caseflow.cases import Actor, Case, HistoryEntry
+from caseflow.cases import Actor, Case, HistoryEntry, note_entry
 from caseflow.clocks.periods import compute_due
 from caseflow.errors import CaseNotFound, Forbidden, VoteError
 from caseflow.store import clockrepo, repo, voterepo
@@ -50,19 +50,7 @@ class VoteView:
 
 
 def _entry(case: Case, actor: Actor, now: dt.datetime, details: dict[str, Any]) -> HistoryEntry:
-    return HistoryEntry(
-        case.id,
-        case.version,
-        now,
-        "vote",
-        None,
-        case.state,
-        case.state,
-        actor.id,
-        tuple(sorted(actor.roles)),
-        actor.org,
-        details,
-    )
+    return note_entry(case, actor, now, "vote", details)
 
 
 class VoteAPI(EngineParts):

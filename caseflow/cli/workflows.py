@@ -15,7 +15,7 @@ from caseflow.definitions.loader import load_file, workflow_files
 from caseflow.errors import CaseflowError, DefinitionError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
 
     from caseflow.definitions.model import WorkflowDef
 
@@ -25,26 +25,32 @@ def workflows_group() -> None:
     """Workflow definitions (YAML)."""
 
 
-@workflows_group.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
-def validate(paths: tuple[str, ...]) -> None:
-    """Check workflow files; list every problem as file:line:col and exit 1 if any."""
-    failed = 0
+def _load_each(paths: Sequence[str], failed: list[int]) -> Iterator[tuple[Path, WorkflowDef]]:
+    """Each loadable file's definition; every problem of the others to stderr, counted."""
     for file in workflow_files(paths):
         try:
             definition = load_file(file)
         except DefinitionError as exc:
-            failed += 1
+            failed[0] += 1
             for problem in exc.problems or ():
                 click.echo(str(problem), err=True)
             if not exc.problems:
                 click.echo(f"{file}: {exc}", err=True)
             continue
+        yield file, definition
+
+
+@workflows_group.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+def validate(paths: tuple[str, ...]) -> None:
+    """Check workflow files; list every problem as file:line:col and exit 1 if any."""
+    failed = [0]
+    for file, definition in _load_each(paths, failed):
         click.echo(
             f"{file}: ok ({definition.name} v{definition.version}, "
             f"{len(definition.states)} states, {len(definition.events)} events)"
         )
-    if failed:
+    if failed[0]:
         raise SystemExit(1)
 
 
@@ -170,17 +176,8 @@ def lint(paths: tuple[str, ...], strict: bool, ignore: tuple[str, ...], as_json:
     unknown = [c for c in ignore if c not in CHECKS and c not in CHECKS.values()]
     if unknown:
         _fail(f"unknown check {unknown[0]!r}; known: {', '.join(CHECKS)}")
-    failed, found = 0, []
-    for file in workflow_files(paths):
-        try:
-            definition = load_file(file)
-        except DefinitionError as exc:
-            failed += 1
-            for problem in exc.problems or ():
-                click.echo(str(problem), err=True)
-            if not exc.problems:
-                click.echo(f"{file}: {exc}", err=True)
-            continue
+    failed, found = [0], []
+    for _file, definition in _load_each(paths, failed):
         found.extend(lint_definition(definition, ignore))
     if as_json:
         rows = [{**dataclasses.asdict(w), "check": w.check} for w in found]
@@ -190,7 +187,7 @@ def lint(paths: tuple[str, ...], strict: bool, ignore: tuple[str, ...], as_json:
             click.echo(str(warning))
         count = len(found)
         click.echo(f"{count} warning{'s' if count != 1 else ''}", err=True)
-    if failed or (strict and found):
+    if failed[0] or (strict and found):
         raise SystemExit(1)
 
 

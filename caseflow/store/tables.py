@@ -183,6 +183,17 @@ idempotency = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
+
+def _vote_ref() -> Column[int]:
+    """The key of a vote's child rows: the vote they belong to."""
+    return Column(
+        "vote_id",
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("cf_votes.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+
+
 votes = Table(
     "cf_votes",
     metadata,
@@ -207,12 +218,7 @@ votes = Table(
 vote_electorate = Table(
     "cf_vote_electorate",
     metadata,
-    Column(
-        "vote_id",
-        BigInteger().with_variant(Integer, "sqlite"),
-        ForeignKey("cf_votes.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _vote_ref(),
     Column("voter", String(200), primary_key=True),
 )
 
@@ -220,12 +226,7 @@ vote_electorate = Table(
 vote_attendance = Table(
     "cf_vote_attendance",
     metadata,
-    Column(
-        "vote_id",
-        BigInteger().with_variant(Integer, "sqlite"),
-        ForeignKey("cf_votes.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _vote_ref(),
     Column("voter", String(200), primary_key=True),
     Column("how", String(20), nullable=False),
     Column("recorded_by", String(200), nullable=False),
@@ -237,12 +238,7 @@ vote_attendance = Table(
 ballots = Table(
     "cf_ballots",
     metadata,
-    Column(
-        "vote_id",
-        BigInteger().with_variant(Integer, "sqlite"),
-        ForeignKey("cf_votes.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _vote_ref(),
     Column("voter", String(200), primary_key=True),
     Column("choice", String(10), nullable=True),
 )
@@ -250,12 +246,7 @@ ballots = Table(
 vote_tallies = Table(
     "cf_vote_tallies",
     metadata,
-    Column(
-        "vote_id",
-        BigInteger().with_variant(Integer, "sqlite"),
-        ForeignKey("cf_votes.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _vote_ref(),
     Column("choice", String(10), primary_key=True),
     Column("count", Integer, nullable=False),
 )
