@@ -7,7 +7,7 @@ Run by hand (this is not a test), from the repository root::
     .venv/bin/python bench/bench_engine.py                      # SQLite and PostgreSQL
     .venv/bin/python bench/bench_engine.py --db sqlite --steps 8000
     .venv/bin/python bench/bench_engine.py --db postgres --no-profile
-    .venv/bin/python bench/bench_engine.py --variants plain,clocks,prebuilt --markdown
+    .venv/bin/python bench/bench_engine.py --variants plain,clocks --markdown
 
 What is measured, per database:
 
@@ -32,9 +32,6 @@ Workflow variants (``--variants``):
   exactly the rows the floor writes.
 * ``clocks``: the workflow as shipped; caseflow then also keeps clock and timer rows and
   "clock" history lines, so the ratio is the whole cost, not the overhead (informational).
-* ``prebuilt`` (what-if, opt-in): ``plain`` with ``caseflow.store.repo``'s ``load_case``,
-  ``insert_case``, ``update_case`` and ``insert_history`` replaced *in this process only*
-  by versions that execute statements built once; nothing on disk changes.
 
 The two sides are interleaved: after a warm-up, ``--rounds`` rounds each run a block of
 cases with caseflow and a block with the floor, alternating which goes first, so drift
@@ -481,102 +478,7 @@ DB_LABEL = {
 VARIANT_LABEL = {
     "plain": "workflow without clocks: same logical writes as the floor",
     "clocks": "workflow as shipped, with clocks: caseflow also writes clock/timer rows",
-    "prebuilt": "WHAT-IF: workflow without clocks, caseflow's repo functions patched (in "
-    "this process only) to execute statements built once",
 }
-
-
-@contextlib.contextmanager
-def variant_patches(variant: str) -> Iterator[None]:
-    """
-    For the "prebuilt" what-if: replace ``caseflow.store.repo``'s four hot functions, in
-    this process only, by versions that execute SQLAlchemy statements built once with
-    bind parameters (same SQL, same parameters, same results); restored afterwards.
-    """
-    if variant != "prebuilt":
-        yield
-        return
-    from caseflow.store import repo  # noqa: PLC0415
-    from caseflow.store.tables import cases, history  # noqa: PLC0415
-
-    sel = select(*repo._CASE_COLUMNS).where(cases.c.id == bindparam("p_id"))
-    upd = update(cases).where(
-        cases.c.id == bindparam("p_id"), cases.c.row_version == bindparam("p_rv")
-    )
-    ins_case, ins_hist = insert(cases), insert(history)
-    case_from_row = repo.case_from_row
-
-    def load_case(conn: Any, case_id: str) -> Any:
-        row = conn.execute(sel, {"p_id": case_id}).first()
-        return None if row is None else case_from_row(row)
-
-    def insert_case(conn: Any, case: Any) -> None:
-        conn.execute(
-            ins_case,
-            {
-                "id": case.id,
-                "workflow": case.workflow,
-                "workflow_version": case.workflow_version,
-                "state": case.state,
-                "status": case.status,
-                "data": case.data,
-                "org": case.org,
-                "business_key": case.business_key,
-                "row_version": case.version,
-                "created_at": case.created_at,
-                "updated_at": case.updated_at,
-                "escalation_level": case.escalation_level,
-            },
-        )
-
-    def update_case(conn: Any, expected_version: int, case: Any) -> bool:
-        params = {
-            "p_id": case.id,
-            "p_rv": expected_version,
-            "state": case.state,
-            "status": case.status,
-            "data": case.data,
-            "org": case.org,
-            "row_version": case.version,
-            "updated_at": case.updated_at,
-            "escalation_level": case.escalation_level,
-        }
-        return conn.execute(upd, params).rowcount == 1
-
-    def insert_history(conn: Any, entries: Any) -> None:
-        rows = [
-            {
-                "case_id": e.case_id,
-                "seq": e.seq,
-                "at": e.at,
-                "kind": e.kind,
-                "event": e.event,
-                "from_state": e.from_state,
-                "to_state": e.to_state,
-                "actor_id": e.actor_id,
-                "actor_roles": list(e.actor_roles),
-                "actor_org": e.actor_org,
-                "details": e.details,
-            }
-            for e in entries
-        ]
-        if rows:
-            conn.execute(ins_hist, rows[0] if len(rows) == 1 else rows)
-
-    patched = {
-        "load_case": load_case,
-        "insert_case": insert_case,
-        "update_case": update_case,
-        "insert_history": insert_history,
-    }
-    saved = {name: getattr(repo, name) for name in patched}
-    for name, fn in patched.items():
-        setattr(repo, name, fn)
-    try:
-        yield
-    finally:
-        for name, fn in saved.items():
-            setattr(repo, name, fn)
 
 
 def bench_sqlite(args: argparse.Namespace, variant: str) -> Result:
@@ -586,8 +488,7 @@ def bench_sqlite(args: argparse.Namespace, variant: str) -> Result:
         floor = Floor(f"sqlite:///{tmp}/floor.db")
         a, b = caseflow_side(engine), floor_side(floor)
         load0 = os.getloadavg()[0]
-        with variant_patches(variant):
-            measure(a, b, cases=args.steps // 4, rounds=args.rounds, warmup=args.warmup)
+        measure(a, b, cases=args.steps // 4, rounds=args.rounds, warmup=args.warmup)
         check_correctness(engine, floor, exact=variant != "clocks")
         a.close()
         b.close()
@@ -627,8 +528,7 @@ def bench_postgres(args: argparse.Namespace, variant: str) -> Result:
                 floor = Floor(url)
                 a, b = caseflow_side(engine), floor_side(floor)
                 load0 = os.getloadavg()[0]
-                with variant_patches(variant):
-                    measure(a, b, cases=args.pg_steps // 4, rounds=args.rounds, warmup=args.warmup)
+                measure(a, b, cases=args.pg_steps // 4, rounds=args.rounds, warmup=args.warmup)
                 check_correctness(engine, floor, exact=variant != "clocks")
                 return Result(
                     "PostgreSQL", variant, {"caseflow": a, "floor": b}, (load0, os.getloadavg()[0])
@@ -858,8 +758,7 @@ def profile_sqlite(args: argparse.Namespace) -> str:
         a, b = caseflow_side(engine), floor_side(floor)
         for side in (a, b):
             run_cases(side, args.warmup, record=False)
-        with variant_patches(args.profile_variant):
-            cf_stats, steps = _profile_side(a, n_cases)
+        cf_stats, steps = _profile_side(a, n_cases)
         fl_stats, _ = _profile_side(b, n_cases)
         cf_raw: dict[Any, Any] = cf_stats.stats  # type: ignore[attr-defined]
         fl_raw: dict[Any, Any] = fl_stats.stats  # type: ignore[attr-defined]
@@ -945,10 +844,9 @@ def profile_sqlite(args: argparse.Namespace) -> str:
                 emit("\n(pyinstrument is not installed: pip install pyinstrument)")
             else:
                 profiler = Profiler(interval=0.0001)
-                with variant_patches(args.profile_variant):
-                    profiler.start()
-                    run_cases(a, n_cases, record=False)
-                    profiler.stop()
+                profiler.start()
+                run_cases(a, n_cases, record=False)
+                profiler.stop()
                 emit("\n== pyinstrument (caseflow side) ==")
                 emit(profiler.output_text(unicode=True, color=False, show_all=False))
 
@@ -1285,9 +1183,8 @@ def main(argv: list[str] | None = None) -> int:
         "--variants",
         default="plain,clocks",
         help="comma-separated: plain (the workflow without its clocks: the comparison the "
-        "targets are about), clocks (as shipped; caseflow writes more than the floor), "
-        "prebuilt (what-if: plain with caseflow's repo functions patched in-process to run "
-        "statements built once). Default: plain,clocks",
+        "targets are about), clocks (as shipped; caseflow writes more than the floor). "
+        "Default: plain,clocks",
     )
     parser.add_argument("--no-profile", action="store_true", help="skip the SQLite profile")
     parser.add_argument(
@@ -1295,7 +1192,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--profile-variant",
-        choices=("plain", "clocks", "prebuilt"),
+        choices=("plain", "clocks"),
         default="plain",
         help="what to profile (see --variants; default plain)",
     )
@@ -1315,6 +1212,9 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     print("load average at start: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     variants = [v for v in args.variants.split(",") if v]
+    unknown = [v for v in variants if v not in VARIANT_LABEL]
+    if unknown:
+        raise SystemExit(f"unknown variant {unknown[0]!r}: use {', '.join(VARIANT_LABEL)}")
     if "clocks" in variants and not shipped_has_clocks():
         print("(the shipped workflow has no clocks: the 'clocks' variant is skipped)")
         variants.remove("clocks")
@@ -1341,7 +1241,6 @@ def main(argv: list[str] | None = None) -> int:
         note = {
             "plain": "",
             "clocks": " (informational: caseflow writes more than the floor)",
-            "prebuilt": " (what-if, not the shipped code)",
         }[res.variant]
         print(
             f"{res.db:10} {res.variant:6}: {r['median']:.2f}x (median) / {r['throughput']:.2f}x "
