@@ -37,7 +37,7 @@ from caseflow.opsapi import OpsAPI
 from caseflow.orgapi import OrgAPI
 from caseflow.orgs import OrgTree
 from caseflow.plugins import ActionRegistry
-from caseflow.store import clockrepo, repo
+from caseflow.store import clockrepo, listing, repo
 from caseflow.store.db import DEFAULT_URL, READ_ONLY, connect
 from caseflow.voteapi import VoteAPI
 
@@ -457,8 +457,9 @@ class Engine(ClockAPI, VoteAPI, OpsAPI, OrgAPI, MigrationAPI):
     ) -> list[Case]:
         """Cases matching every given filter, oldest first; ``org`` includes sub-units."""
         with self._read() as conn:
-            return repo.query_cases(
+            return listing.find_cases(
                 conn,
+                now=self.clock.now(),
                 workflow=workflow,
                 state=state,
                 status=status,

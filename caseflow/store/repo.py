@@ -6,7 +6,7 @@ import secrets
 import time
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 
 from caseflow.cases import Case, HistoryEntry
 from caseflow.store.tables import cases, definitions, history, idempotency
@@ -156,35 +156,6 @@ def load_history(conn: Connection, case_id: str) -> list[HistoryEntry]:
         HistoryEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], tuple(r[8]), r[9], r[10])
         for r in rows
     ]
-
-
-def query_cases(
-    conn: Connection,
-    *,
-    workflow: str | None = None,
-    state: str | None = None,
-    status: str | None = None,
-    org: str | None = None,
-    include_sub_orgs: bool = True,
-    limit: int = 100,
-    offset: int = 0,
-) -> list[Case]:
-    query = select(*_CASE_COLUMNS)
-    if workflow is not None:
-        query = query.where(cases.c.workflow == workflow)
-    if state is not None:
-        query = query.where(cases.c.state == state)
-    if status is not None:
-        query = query.where(cases.c.status == status)
-    if org is not None:
-        org = org.rstrip("/")
-        if include_sub_orgs:
-            prefix = org.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
-            query = query.where(or_(cases.c.org == org, cases.c.org.like(prefix, escape="\\")))
-        else:
-            query = query.where(cases.c.org == org)
-    query = query.order_by(cases.c.created_at, cases.c.id).limit(limit).offset(offset)
-    return [case_from_row(r) for r in conn.execute(query)]
 
 
 def load_idempotent(conn: Connection, key: str) -> dict[str, Any] | None:
