@@ -85,6 +85,7 @@ import structlog
 # is a lazy structlog proxy that picks up the configuration when it is first used).
 structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
+from caseflow.timers import Sweeper  # noqa: E402
 from sqlalchemy import (  # noqa: E402
     bindparam,
     create_engine,
@@ -105,7 +106,6 @@ from caseflow.store import clockrepo  # noqa: E402
 from caseflow.store import tables as cf_tables  # noqa: E402
 from caseflow.store.db import connect  # noqa: E402
 from caseflow.testing import MovableClock  # noqa: E402
-from caseflow.timers import Sweeper  # noqa: E402
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -135,7 +135,15 @@ class NullNotifier(Notifier):
     def __init__(self) -> None:
         self.sent = 0
 
-    def notify(self, *, case_id: str, roles: tuple[str, ...], org: str, message: str) -> None:
+    def notify(
+        self,
+        *,
+        case_id: str,
+        roles: tuple[str, ...],
+        org: str,
+        message: str,
+        idempotency_key: str = "",  # noqa: ARG002 - no gateway to dedup here
+    ) -> None:
         del case_id, roles, org, message
         self.sent += 1
 

@@ -48,14 +48,31 @@ class Calendar(ABC):
 
 
 class Notifier(ABC):
-    """Delivers notifications (warnings, breaches, escalations) to people in roles."""
+    """
+    Delivers notifications (warnings, breaches, escalations) to people in roles.
+
+    Delivery is at least once: the engine records a notification as sent right after
+    :meth:`notify` returns, so a worker killed in between sends it again. Every attempt
+    of one notification carries the same ``idempotency_key`` (``notify:<timer id>``): a
+    notifier that remembers the keys it sent (or passes them to a gateway that does)
+    delivers each notification once.
+    """
 
     @abstractmethod
-    def notify(self, *, case_id: str, roles: tuple[str, ...], org: str, message: str) -> None:
+    def notify(
+        self,
+        *,
+        case_id: str,
+        roles: tuple[str, ...],
+        org: str,
+        message: str,
+        idempotency_key: str = "",
+    ) -> None:
         """
         Send ``message`` about ``case_id`` to whoever holds ``roles`` at ``org``.
 
-        :raises Exception: any failure; the engine retries and never lets it block a call.
+        :raises Exception: any failure; the engine retries with backoff, never lets it
+            block a call, and after its attempts opens an incident on the case.
         """
 
 

@@ -1,59 +1,55 @@
 """
-The Engine: load, authorise, apply, persist in one transaction, log.
+The Engine: the public facade over one explicit context and its services.
 
-Stateless between calls: everything lives in the database. Each call is one
-transaction: the case row (guarded by its row version), its history lines, its timer
-rows and the idempotency record commit together or not at all.
+Every method is a short delegation: commands go through the one pipeline
+(:mod:`caseflow.pipeline.runner`), queries to :class:`~caseflow.services.queries.Queries`,
+the sweep to :class:`~caseflow.services.sweeper.Sweeper`, admin work to
+:class:`~caseflow.services.admin.Admin`, version moves to
+:class:`~caseflow.services.migration.Migrations`. Stateless between calls: everything
+lives in the database; each call is one transaction.
 """
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
-import structlog
-from sqlalchemy.exc import IntegrityError, OperationalError
-
-from caseflow import machine
-from caseflow.casemigration import MigrationAPI
-from caseflow.cases import Actor, Case, HistoryEntry
-from caseflow.clockapi import ClockAPI
-from caseflow.clocks.time import Clock, SystemClock
-from caseflow.clockwork import Calendars, apply_clocks, outbox
-from caseflow.definitions.loader import load_text
+from caseflow.context import Calendars, EngineContext, Workflows, default_logger
 from caseflow.definitions.registry import Registry, shipped_workflows_dir
-from caseflow.errors import (
-    CaseNotFound,
-    ConcurrencyConflict,
-    DataValidationError,
-    DefinitionError,
-    StorageError,
-    WorkflowNotFound,
-)
+from caseflow.errors import WorkflowNotFound
 from caseflow.migrate import ensure_current
 from caseflow.notify import LoggingNotifier
-from caseflow.opsapi import OpsAPI
-from caseflow.orgapi import OrgAPI
-from caseflow.orgs import OrgTree
+from caseflow.pipeline import commands as c
+from caseflow.pipeline.runner import Pipeline
 from caseflow.plugins import ActionRegistry
-from caseflow.store import clockrepo, listing, repo
-from caseflow.store.db import DEFAULT_URL, READ_ONLY, connect
-from caseflow.voteapi import VoteAPI
+from caseflow.services.admin import Admin
+from caseflow.services.migration import MigrationReport, Migrations
+from caseflow.services.queries import Queries
+from caseflow.services.sweeper import Sweeper, SweepReport
+from caseflow.store.db import DEFAULT_URL, Database, connect
+from caseflow.views import ClockView
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
-    from sqlalchemy.engine import Connection
     from sqlalchemy.engine import Engine as SAEngine
 
     from caseflow.abc import ActionHandler, Calendar, Notifier, RosterProvider
-    from caseflow.clocks.runtime import ClockState
+    from caseflow.cases import Actor, Case, HistoryEntry
+    from caseflow.clocks.time import Clock
     from caseflow.definitions.model import WorkflowDef
+    from caseflow.machine import CompiledWorkflow
+    from caseflow.orgs import OrgTree, OrgUnit
+    from caseflow.records import Incident, Timer, WorkItem
+    from caseflow.store.listing import Sort
+    from caseflow.views import CaseRow, EventChoice, PendingAction, VoteView
+
+#: The roles that may run operators' actions unless the deployment says otherwise.
+DEFAULT_OPERATOR_ROLES = ("operator",)
 
 
-class Engine(ClockAPI, VoteAPI, OpsAPI, OrgAPI, MigrationAPI):
+class Engine:
     """
     Runs cases of declarative workflows on SQLite or PostgreSQL.
 
@@ -62,8 +58,11 @@ class Engine(ClockAPI, VoteAPI, OpsAPI, OrgAPI, MigrationAPI):
         workflows: directories/files of workflow YAML, or a :class:`Registry`; the
             workflows shipped with caseflow when omitted.
         clock: where "now" comes from (default: the system clock, UTC).
-        logger: a structlog logger (default: ``structlog.get_logger("caseflow")``).
+        logger: a structlog logger (default: structured lines to the stdlib logger
+            ``caseflow``, silent until the host configures logging).
         auto_upgrade: migrate the schema on first use; default True for SQLite only.
+        operator_roles: roles that may suspend, resume, move, reassign, cancel, retry,
+            skip and migrate cases (default ``("operator",)``).
 
     .. versionadded:: 0.1
     """
@@ -81,41 +80,77 @@ class Engine(ClockAPI, VoteAPI, OpsAPI, OrgAPI, MigrationAPI):
         notifier: Notifier | None = None,
         rosters: Mapping[str, RosterProvider] | None = None,
         actions: Mapping[str, ActionHandler] | None = None,
+        operator_roles: Sequence[str] = DEFAULT_OPERATOR_ROLES,
         **engine_options: Any,
     ) -> None:
-        self.clock: Clock = clock or SystemClock()
-        self.calendars = Calendars(calendar, calendar_overlays)
-        self.notifier: Notifier = notifier or LoggingNotifier()
-        self.rosters: dict[str, RosterProvider] = dict(rosters or {})
-        self.actions = ActionRegistry(actions)
-        self.log = logger if logger is not None else structlog.get_logger("caseflow")
+        from caseflow.clocks.time import SystemClock  # noqa: PLC0415
+
         if isinstance(workflows, Registry):
-            self.registry = workflows
+            registry = workflows
         elif workflows is None:
-            self.registry = Registry.from_paths([shipped_workflows_dir()])
+            registry = Registry.from_paths([shipped_workflows_dir()])
         elif isinstance(workflows, (str, Path)):
-            self.registry = Registry.from_paths([workflows])
+            registry = Registry.from_paths([workflows])
         else:
-            self.registry = Registry.from_paths(list(workflows))
-        self.db: SAEngine = connect(url, **engine_options)
+            registry = Registry.from_paths(list(workflows))
+        db = Database(connect(url, **engine_options))
+        self.ctx = EngineContext(
+            db=db,
+            clock=clock or SystemClock(),
+            workflows=Workflows(registry),
+            calendars=Calendars(calendar, calendar_overlays),
+            notifier=notifier or LoggingNotifier(),
+            actions=ActionRegistry(actions),
+            rosters=dict(rosters or {}),
+            log=logger if logger is not None else default_logger(),
+            operator_roles=frozenset(operator_roles),
+            default_log=logger is None,
+        )
+        self.pipeline = Pipeline(self.ctx)
+        self.queries = Queries(self.ctx)
+        self.admin = Admin(self.ctx, self.pipeline)
+        self.migrations = Migrations(self.ctx, self.pipeline)
         try:
             if auto_upgrade is None:
-                auto_upgrade = self.db.dialect.name == "sqlite"
-            ensure_current(self.db, auto_upgrade=auto_upgrade)
-            self._compiled: dict[tuple[str, int], machine.CompiledWorkflow] = {}
-            self._sync_definitions()
-            self.reload_calendars()
-            self.orgs = OrgTree()
-            self.reload_orgs()
+                auto_upgrade = db.dialect == "sqlite"
+            ensure_current(db.engine, auto_upgrade=auto_upgrade)
+            self.admin.sync_definitions()
+            self.admin.reload_calendars()
+            self.admin.reload_orgs()
         except BaseException:
-            self.db.dispose()
+            db.dispose()
             raise
 
-    # -- plumbing -----------------------------------------------------------------
+    # -- the context ----------------------------------------------------------------
+
+    @property
+    def clock(self) -> Clock:
+        return self.ctx.clock
+
+    @property
+    def db(self) -> SAEngine:
+        """The SQLAlchemy engine (for a host's own read-only checks)."""
+        return self.ctx.db.engine
+
+    @property
+    def log(self) -> Any:
+        return self.ctx.log
+
+    @property
+    def notifier(self) -> Notifier:
+        return self.ctx.notifier
+
+    @property
+    def orgs(self) -> OrgTree:
+        return self.ctx.orgs
+
+    @property
+    def registry(self) -> Registry:
+        return self.ctx.workflows.registry
 
     def close(self) -> None:
         """Release the database connections."""
-        self.db.dispose()
+        self.ctx.db.dispose()
 
     def __enter__(self) -> Self:
         return self
@@ -123,69 +158,25 @@ class Engine(ClockAPI, VoteAPI, OpsAPI, OrgAPI, MigrationAPI):
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[Connection]:
-        try:
-            with self.db.begin() as conn:
-                yield conn
-        except OperationalError as exc:
-            raise StorageError(f"database error: {exc.orig}") from exc
-
-    @contextlib.contextmanager
-    def _read(self) -> Iterator[Connection]:
-        try:
-            with self.db.connect() as conn:
-                conn.execution_options(**{READ_ONLY: True})
-                with conn.begin():
-                    yield conn
-        except OperationalError as exc:
-            raise StorageError(f"database error: {exc.orig}") from exc
-
-    def _sync_definitions(self) -> None:
-        """Store new definition versions; refuse a changed file under a stored version."""
-        now = self.clock.now()
-        with self._write() as conn:
-            for definition in self.registry:
-                stored = repo.stored_definition(conn, definition.name, definition.version)
-                if stored is None:
-                    repo.store_definition(conn, definition, now)
-                elif stored[0] != definition.content_hash:
-                    raise DefinitionError(
-                        f"{definition.source_file}: workflow {definition.name!r} version "
-                        f"{definition.version} was already registered with different content "
-                        f"(from {stored[2]}); running cases stay on the registered version, so "
-                        "give the changed file a new 'version:'"
-                    )
-
-    def reload_calendars(self) -> None:
-        """Re-read the calendar overlays stored with ``caseflow calendar load``."""
-        with self._read() as conn:
-            self.calendars.set_db_overlays(clockrepo.load_overlays(conn))
-        for definition in self.registry:
-            if definition.clocks:
-                self.calendars.for_workflow(definition)  # fail now, not at the first timer
-
-    def compiled(self, name: str, version: int | None = None) -> machine.CompiledWorkflow:
+    def compiled(self, name: str, version: int | None = None) -> CompiledWorkflow:
         """The compiled workflow; old versions are loaded from the database on demand."""
-        if version is None:
-            version = self.registry.get(name).version
-        key = (name, version)
-        found = self._compiled.get(key)
-        if found is not None:
-            return found
-        if key not in self.registry:
-            with self._read() as conn:
-                stored = repo.stored_definition(conn, name, version)
-            if stored is None:
-                raise WorkflowNotFound(name, version, sorted(self.registry.names()))
-            self.registry.add(load_text(stored[1], stored[2]))
-        found = self._compiled[key] = machine.CompiledWorkflow(self.registry.get(name, version))
-        return found
+        workflows = self.ctx.workflows
+        try:
+            return workflows.compiled(name, version)
+        except WorkflowNotFound:
+            if version is None:
+                raise
+        with self.ctx.db.read() as conn:
+            return workflows.compiled(name, version, conn)
 
     def workflow(self, name: str, version: int | None = None) -> WorkflowDef:
         return self.compiled(name, version).definition
 
-    # -- cases --------------------------------------------------------------------
+    def run(self, command: c.Command) -> Any:
+        """Run any command through the pipeline; returns what the command returns."""
+        return self.pipeline.run(command).result
+
+    # -- cases ----------------------------------------------------------------------
 
     def start(
         self,
@@ -203,81 +194,23 @@ class Engine(ClockAPI, VoteAPI, OpsAPI, OrgAPI, MigrationAPI):
 
         Raises:
             WorkflowNotFound: no such workflow (version).
-            DataValidationError: ``data`` does not match the workflow's schema, the org
-                unit is not in the loaded org tree, or the business key is taken.
+            DataValidationError: ``data`` does not match the workflow's schema, or the org
+                unit is not in the loaded org tree.
+            DuplicateBusinessKey: the workflow already has a case with this business key.
+            IdempotencyConflict: the key was used for a different request.
             Forbidden: with ``org_scope``, the case's unit is outside the actor's.
         """
-        compiled = self.compiled(workflow, version)
-        definition = compiled.definition
-        data = dict(data or {})
-        compiled.validate_data(data)
-        now = self.clock.now()
-        case = Case(
-            id=repo.new_case_id(),
-            workflow=definition.name,
-            workflow_version=definition.version,
-            state=definition.initial_state,
-            status="active",
-            data=data,
-            org=org if org is not None else actor.org,
-            version=1,
-            created_at=now,
-            updated_at=now,
+        command = c.Start(
+            workflow=workflow,
+            version=version,
+            data=data if data is not None else {},
+            org=org,
             business_key=business_key,
+            actor=actor,
+            idempotency_key=idempotency_key,
         )
-        if len(self.orgs) and case.org and case.org not in self.orgs:
-            raise DataValidationError(f"unknown org unit {case.org!r}: not in the loaded org tree")
-        machine.authorise_org(definition, case, actor)
-        entry = HistoryEntry(
-            case.id,
-            1,
-            now,
-            "start",
-            None,
-            None,
-            case.state,
-            actor.id,
-            tuple(sorted(actor.roles)),
-            actor.org,
-            {"data": data},
-        )
-        try:
-            with self._write() as conn:
-                if idempotency_key is not None:
-                    done = repo.load_idempotent(conn, idempotency_key)
-                    if done is not None:
-                        return repo.case_from_json(done)
-                repo.insert_case(conn, case)
-                entries = [
-                    entry,
-                    *self._follow_up(conn, definition, case, None, None, case.state, actor, now),
-                ]
-                repo.insert_history(conn, entries)
-                if idempotency_key is not None:
-                    repo.save_idempotent(conn, idempotency_key, case, "start", now)
-        except IntegrityError as exc:
-            return self._after_integrity_error(exc, idempotency_key, workflow, business_key)
-        self.log.info(
-            "case started",
-            case_id=case.id,
-            workflow=case.workflow,
-            version=case.workflow_version,
-            state=case.state,
-            actor=actor.id,
-        )
-        return case
-
-    def _after_integrity_error(
-        self, exc: IntegrityError, key: str | None, workflow: str, business_key: str | None
-    ) -> Case:
-        if key is not None:
-            with self._read() as conn:
-                done = repo.load_idempotent(conn, key)
-            if done is not None:  # the same request won a race with us
-                return repo.case_from_json(done)
-        raise DataValidationError(
-            f"workflow {workflow!r} already has a case with business key {business_key!r}"
-        ) from exc
+        result: Case = self.run(command)
+        return result
 
     def fire(
         self,
@@ -298,151 +231,37 @@ class Engine(ClockAPI, VoteAPI, OpsAPI, OrgAPI, MigrationAPI):
             InvalidEvent: the event is unknown or not allowed in the current state.
             Forbidden: the actor holds none of the roles the event requires.
             DataValidationError: the payload breaks the event's or the case's schema.
-            ConcurrencyConflict: the case is not at ``expected_version``, or another
-                writer changed it meanwhile. Nothing is written in any of these cases.
+            ConcurrencyConflict: the case is not at ``expected_version``.
+            IdempotencyConflict: the key was used for a different request on this case.
+            Nothing is written in any of these cases.
         """
-        now = self.clock.now()
-        try:
-            with self._write() as conn:
-                if idempotency_key is not None:
-                    done = repo.load_idempotent(conn, idempotency_key)
-                    if done is not None:
-                        return repo.case_from_json(done)
-                case = repo.load_case(conn, case_id)
-                if case is None:
-                    raise CaseNotFound(case_id)
-                if expected_version is not None and case.version != expected_version:
-                    raise ConcurrencyConflict(case_id, expected_version)
-                new = self._transition(conn, case, event, actor, payload, now, comment)
-                if idempotency_key is not None:
-                    repo.save_idempotent(conn, idempotency_key, new, "fire", now)
-        except IntegrityError as exc:
-            if idempotency_key is not None:
-                with self._read() as conn:
-                    done = repo.load_idempotent(conn, idempotency_key)
-                if done is not None:
-                    return repo.case_from_json(done)
-            raise ConcurrencyConflict(case_id, expected_version or -1) from exc
-        self.log.info(
-            "transition",
-            case_id=new.id,
-            workflow=new.workflow,
-            version=new.workflow_version,
-            event_name=event,
-            from_state=case.state,
-            to_state=new.state,
-            actor=actor.id,
-        )
-        return new
-
-    def _transition(
-        self,
-        conn: Connection,
-        case: Case,
-        event: str,
-        actor: Actor,
-        payload: Mapping[str, Any] | None,
-        now: dt.datetime,
-        comment: str | None,
-        *,
-        clocks: Mapping[str, ClockState] | None = None,
-        prior: Sequence[HistoryEntry] = (),
-    ) -> Case:
-        """
-        Apply, run the clocks, write case and history: inside the caller's transaction.
-
-        ``clocks`` are the case's clock states when the caller already loaded them, and
-        ``prior`` history lines to write in the same insert (a timer's breach note).
-        """
-        compiled = self.compiled(case.workflow, case.workflow_version)
-        outcome = machine.apply(
-            compiled,
-            case,
-            event,
-            actor=actor,
+        command = c.Fire(
+            case_id=case_id,
+            event=event,
             payload=payload,
-            now=now,
             comment=comment,
-            orgs=self.orgs,
+            expected_version=expected_version,
+            actor=actor,
+            idempotency_key=idempotency_key,
         )
-        if not repo.update_case(conn, case.version, outcome.case):
-            raise ConcurrencyConflict(case.id, case.version)
-        entries = [
-            *prior,
-            *outcome.history,
-            *self._follow_up(
-                conn,
-                compiled.definition,
-                outcome.case,
-                event,
-                outcome.left,
-                outcome.entered,
-                actor,
-                now,
-                old_org=case.org,
-                clocks=clocks,
-            ),
-        ]
-        repo.insert_history(conn, entries)
-        return outcome.case
-
-    def _follow_up(
-        self,
-        conn: Connection,
-        definition: WorkflowDef,
-        case: Case,
-        event: str | None,
-        left: str | None,
-        entered: str | None,
-        actor: Actor,
-        now: dt.datetime,
-        old_org: str | None = None,
-        clocks: Mapping[str, ClockState] | None = None,
-    ) -> list[HistoryEntry]:
-        """What a start or transition does besides the state: clocks, votes, units, effects."""
-        entries: list[HistoryEntry] = []
-        if definition.clocks:
-            entries += apply_clocks(
-                conn,
-                definition,
-                self.calendars.for_workflow(definition),
-                case,
-                event=event,
-                entered=entered,
-                actor=actor,
-                now=now,
-                level=self.orgs.level(case.org),
-                states=clocks,
-            )
-        if left is not None or entered is not None:
-            entries += self._vote_hooks(conn, definition, case, left, entered, now)
-        if left is not None or entered is not None or (old_org or case.org) != case.org:
-            entries += self._org_hooks(
-                conn, definition, case, old_org or case.org, left, entered, now
-            )
-        outbox(conn, definition, case, event, left, entered, now)
-        return entries
+        result: Case = self.run(command)
+        return result
 
     def get(self, case_id: str) -> Case:
         """The case as stored. Raises :class:`CaseNotFound`."""
-        with self._read() as conn:
-            case = repo.load_case(conn, case_id)
-        if case is None:
-            raise CaseNotFound(case_id)
-        return case
+        return self.queries.get(case_id)
 
     def history(self, case_id: str) -> list[HistoryEntry]:
-        """Everything that happened to the case, oldest first."""
-        with self._read() as conn:
-            entries = repo.load_history(conn, case_id)
-            if not entries and repo.load_case(conn, case_id) is None:
-                raise CaseNotFound(case_id)
-        return entries
+        """Everything that happened to the case, in order (``seq`` 1, 2, 3, ...)."""
+        return self.queries.history(case_id)
 
     def available_events(self, case_id: str, actor: Actor) -> list[str]:
         """Events ``actor`` may fire on the case now (by state and role)."""
-        case = self.get(case_id)
-        return machine.available(self.compiled(case.workflow, case.workflow_version), case, actor)
+        return self.queries.available_events(case_id, actor)
+
+    def event_choices(self, case: Case) -> list[EventChoice]:
+        """Events that can fire in the case's state, with their roles (for operators)."""
+        return self.queries.event_choices(case)
 
     def cases(
         self,
@@ -456,15 +275,247 @@ class Engine(ClockAPI, VoteAPI, OpsAPI, OrgAPI, MigrationAPI):
         offset: int = 0,
     ) -> list[Case]:
         """Cases matching every given filter, oldest first; ``org`` includes sub-units."""
-        with self._read() as conn:
-            return listing.find_cases(
-                conn,
-                now=self.clock.now(),
-                workflow=workflow,
-                state=state,
-                status=status,
-                org=org,
-                include_sub_orgs=include_sub_orgs,
-                limit=limit,
-                offset=offset,
-            )
+        return self.queries.find_cases(
+            workflow=workflow,
+            state=state,
+            status=status,
+            org=org,
+            include_sub_orgs=include_sub_orgs,
+            limit=limit,
+            offset=offset,
+        )
+
+    def list_cases(self, *, sort: Sort | None = None, **filters: Any) -> list[CaseRow]:
+        """One page of cases with their clock status (see :mod:`caseflow.listing`)."""
+        return self.queries.list_cases(sort=sort, **filters)
+
+    def case_rows(self, found: Sequence[Case]) -> list[CaseRow]:
+        return self.queries.rows_for(found)
+
+    # -- clocks and timers ----------------------------------------------------------
+
+    def clocks(self, case_id: str) -> list[ClockView]:
+        """Every clock the case has had, with its status (running/warned/breached/...)."""
+        return self.queries.clocks(case_id)
+
+    def extend_clock(self, case_id: str, clock: str, *, actor: Actor, reason: str) -> ClockView:
+        """
+        Extend a running clock once by its configured ``extension`` (行政许可法 art. 42).
+
+        Raises:
+            Forbidden: the actor lacks the extension's roles.
+            InvalidEvent: no such clock or extension, no reason, the clock is stopped or
+                breached, or the extensions allowed are used up.
+        """
+        plan = self.pipeline.run(
+            c.ExtendClock(case_id=case_id, clock=clock, reason=reason, actor=actor)
+        )
+        tz = self.workflow(plan.case.workflow, plan.case.workflow_version).timezone
+        return ClockView.of(plan.result, self.ctx.now(), tz)
+
+    def overdue(self, *, limit: int = 100, offset: int = 0) -> list[tuple[Case, ClockView]]:
+        """Cases with a running clock past its due time, most overdue first."""
+        return self.queries.overdue(limit=limit, offset=offset)
+
+    def timers(self, *, due_only: bool = False, limit: int = 100) -> list[Timer]:
+        """Pending timers, soonest first (``due_only``: only those due now)."""
+        return self.queries.timers(due_only=due_only, limit=limit)
+
+    def sweep_lag(self) -> dt.timedelta | None:
+        """How late the oldest due timer is; None when nothing is due."""
+        return self.queries.sweep_lag()
+
+    def sweeper(self, **options: Any) -> Sweeper:
+        """A :class:`~caseflow.services.sweeper.Sweeper` (``worker``, ``lease``, ``batch``...)."""
+        return Sweeper(self.ctx, self.pipeline, **options)
+
+    def fire_due(self, **options: Any) -> SweepReport:
+        """Fire every due timer now (one sweep); see :class:`~caseflow.services.sweeper.Sweeper`."""
+        return self.sweeper(**options).run_once()
+
+    def start_scheduler(self, *, interval: float = 30.0, **options: Any) -> Any:
+        """Sweep every ``interval`` seconds on an APScheduler 3.x BackgroundScheduler."""
+        from apscheduler.schedulers.background import BackgroundScheduler  # noqa: PLC0415
+
+        sweeper = self.sweeper(**options)
+        scheduler = BackgroundScheduler(timezone="UTC")
+        scheduler.add_job(
+            sweeper.run_once,
+            "interval",
+            seconds=interval,
+            id="caseflow-sweep",
+            max_instances=1,
+            coalesce=True,
+        )
+        scheduler.start()
+        return scheduler
+
+    def load_calendar_overlay(self, path: str | Path) -> list[int]:
+        """Store an admin calendar file (holidays, make-up workdays per year) in the database."""
+        return self.admin.load_calendar_overlay(path)
+
+    def reload_calendars(self) -> None:
+        self.admin.reload_calendars()
+
+    def recompute_provisional(
+        self, *, actor: Actor, progress: Callable[[int, int], None] | None = None
+    ) -> int:
+        """Recompute every provisional deadline with the calendars as they are now (audited)."""
+        return self.admin.recompute_provisional(actor=actor, progress=progress)
+
+    # -- votes ----------------------------------------------------------------------
+
+    def attend(self, case_id: str, voter: str | None = None, *, actor: Actor) -> None:
+        """Register a voter as present (a clerk for someone in the room, or oneself online)."""
+        self.pipeline.run(c.Attend(case_id=case_id, voter=voter, actor=actor))
+
+    def cast_ballot(
+        self, case_id: str, choice: str, *, actor: Actor, voter: str | None = None
+    ) -> Case:
+        """
+        Cast one ballot (``yes``/``no``/``abstain``): online by the voter, or in person
+        recorded by a clerk (``voter=``). A second ballot of the same voter in the same
+        round raises :class:`VoteError`. Returns the case (moved on if this closed the vote).
+        """
+        result: Case = self.run(
+            c.CastBallot(case_id=case_id, choice=choice, voter=voter, actor=actor)
+        )
+        return result
+
+    def close_vote(
+        self, case_id: str, *, actor: Actor, reason: str = "closed by the clerk"
+    ) -> Case:
+        """Tally, store the result with the counts, and fire the pass/fail/no-quorum event."""
+        result: Case = self.run(c.CloseVote(case_id=case_id, reason=reason, actor=actor))
+        return result
+
+    def vote(self, case_id: str, round_no: int | None = None) -> VoteView:
+        """The newest (or a given) round: electorate, attendance, thresholds, tally, result."""
+        return self.queries.vote(case_id, round_no)
+
+    # -- org units and parallel work ----------------------------------------------------
+
+    def load_orgs(self, source: str | Path | Sequence[OrgUnit]) -> int:
+        """Replace the org tree with a YAML file's (nested units with levels) or given units."""
+        return self.admin.load_orgs(source)
+
+    def reload_orgs(self) -> None:
+        self.admin.reload_orgs()
+
+    def report_item(
+        self, case_id: str, item: str, *, actor: Actor, result: dict[str, Any] | None = None
+    ) -> Case:
+        """A unit reports its part done; when the join is met the case moves on."""
+        done: Case = self.run(c.ReportItem(case_id=case_id, item=item, result=result, actor=actor))
+        return done
+
+    def work_items(self, case_id: str) -> list[WorkItem]:
+        """Every work item the case has had, by state and unit."""
+        return self.queries.work_items(case_id)
+
+    # -- operators ------------------------------------------------------------------
+
+    def suspend(self, case_id: str, *, actor: Actor, reason: str) -> Case:
+        """Suspend an active case: events are refused and its clocks pause."""
+        result: Case = self.run(c.Suspend(case_id=case_id, reason=reason, actor=actor))
+        return result
+
+    def resume(self, case_id: str, *, actor: Actor, reason: str) -> Case:
+        """Resume a suspended case; its clocks run again (the suspended days not counted)."""
+        result: Case = self.run(c.Resume(case_id=case_id, reason=reason, actor=actor))
+        return result
+
+    def move(self, case_id: str, to_state: str, *, actor: Actor, reason: str) -> Case:
+        """Put a case into any state, bypassing events and guards; clocks follow the move."""
+        result: Case = self.run(
+            c.Move(case_id=case_id, to_state=to_state, reason=reason, actor=actor)
+        )
+        return result
+
+    def reassign(
+        self,
+        case_id: str,
+        *,
+        actor: Actor,
+        reason: str,
+        org: str | None = None,
+        assignee: str | None = None,
+    ) -> Case:
+        """Move a case to another org unit and/or person."""
+        result: Case = self.run(
+            c.Reassign(case_id=case_id, org=org, assignee=assignee, reason=reason, actor=actor)
+        )
+        return result
+
+    def cancel(self, case_id: str, *, actor: Actor, reason: str) -> Case:
+        """Cancel a case: it ends here, its clocks stop and its pending timers go."""
+        result: Case = self.run(c.Cancel(case_id=case_id, reason=reason, actor=actor))
+        return result
+
+    def incidents(
+        self, *, status: str | None = "open", case_id: str | None = None, limit: int = 100
+    ) -> list[Incident]:
+        """Incidents (open by default), oldest first."""
+        return self.queries.incidents(status=status, case_id=case_id, limit=limit)
+
+    def incident(self, incident_id: int) -> Incident:
+        return self.queries.incident(incident_id)
+
+    def stuck(self) -> list[str]:
+        """Ids of cases with an open incident."""
+        return self.queries.stuck()
+
+    def pending_actions(self, case_id: str) -> list[PendingAction]:
+        """The case's side effects still queued or being retried."""
+        return self.queries.pending_actions(case_id)
+
+    def retry(
+        self, case_id: str, *, actor: Actor, reason: str = "retry", run_now: bool = True
+    ) -> int:
+        """Re-arm the case's failed actions (attempts from zero) and, by default, run them now."""
+        plan = self.pipeline.run(
+            c.ResolveIncidents(case_id=case_id, retry=True, reason=reason, actor=actor)
+        )
+        ids: list[int] = plan.result
+        if ids and run_now:
+            self.fire_due()
+        return len(ids)
+
+    def skip(self, case_id: str, *, actor: Actor, reason: str) -> int:
+        """Give up on the case's failed actions; the case is no longer stuck."""
+        ids: list[int] = self.run(
+            c.ResolveIncidents(case_id=case_id, retry=False, reason=reason, actor=actor)
+        )
+        return len(ids)
+
+    def migrate_cases(
+        self,
+        workflow: str,
+        from_version: int,
+        to_version: int,
+        *,
+        mapping: Mapping[str, str],
+        actor: Actor,
+        dry_run: bool = False,
+        batch: int = 500,
+        reason: str | None = None,
+    ) -> MigrationReport:
+        """Move running cases between versions (see :mod:`caseflow.services.migration`)."""
+        return self.migrations.migrate_cases(
+            workflow,
+            from_version,
+            to_version,
+            mapping=mapping,
+            actor=actor,
+            dry_run=dry_run,
+            batch=batch,
+            reason=reason,
+        )
+
+    def stored_versions(self) -> list[tuple[str, int]]:
+        """(name, version) of every definition version stored in the database."""
+        return self.admin.stored_versions()
+
+    def running_counts(self) -> dict[tuple[str, int], int]:
+        """Active and suspended cases per ``(workflow, version)``."""
+        return self.queries.running_counts()

@@ -17,7 +17,10 @@ boundary with ``raise ... from exc`` and never reach callers bare.
     │   └── VoteError              inconsistent vote counts, a second ballot, a closed vote
     ├── Forbidden                  the actor lacks a role (or org unit) the event requires
     ├── ConcurrencyConflict        the case changed under us: names the case and the version
-    ├── DataValidationError        case data or payload does not match the workflow's schema
+    ├── IdempotencyConflict        a key was used before for a different request
+    ├── DuplicateBusinessKey       the workflow already has a case with that business key
+    ├── DataValidationError        case data or payload does not match the workflow's schema,
+    │                              or a value given to the API is not acceptable (names it)
     └── StorageError               the database is unreachable or its schema is behind
 """
 
@@ -115,6 +118,29 @@ class ConcurrencyConflict(CaseflowError):  # noqa: N818
         super().__init__(
             f"case {case_id!r} was changed by someone else: expected version {version}, "
             "which is no longer current; reload the case and try again"
+        )
+
+
+class IdempotencyConflict(CaseflowError):  # noqa: N818
+    """An idempotency key was used before, in the same scope, for a different request."""
+
+    def __init__(self, scope: str, key: str) -> None:
+        self.scope = scope
+        self.key = key
+        super().__init__(
+            f"idempotency key {key!r} ({scope}) was already used for a different request; "
+            "use a new key for a new request"
+        )
+
+
+class DuplicateBusinessKey(CaseflowError):  # noqa: N818
+    """The workflow already has a case with this business key; nothing was written."""
+
+    def __init__(self, workflow: str, business_key: str | None) -> None:
+        self.workflow = workflow
+        self.business_key = business_key
+        super().__init__(
+            f"workflow {workflow!r} already has a case with business key {business_key!r}"
         )
 
 

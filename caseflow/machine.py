@@ -47,10 +47,10 @@ def _condition(branch: Branch) -> Any:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What applying an event produced: the new case and the history lines to append."""
+    """What applying an event produced: the case as it becomes and its history line."""
 
     case: Case
-    history: tuple[HistoryEntry, ...]
+    entry: HistoryEntry
     entered: str | None
     left: str | None
 
@@ -139,17 +139,30 @@ def authorise(event: EventDef, actor: Actor) -> None:
         )
 
 
-def authorise_org(definition: WorkflowDef, case: Case, actor: Actor) -> None:
-    """With ``org_scope``, an actor acts only on cases of their own unit or below it."""
-    if not definition.org_scope or actor.is_system or not actor.org:
+def check_org_scope(definition: WorkflowDef, case_id: str, case_org: str, actor: Actor) -> None:
+    """
+    With ``org_scope``, an actor acts only on cases of their own unit or below it; an
+    actor of no unit (``org=""``) acts on none (public roles and the engine excepted).
+    """
+    if not definition.org_scope or actor.is_system:
         return
     if actor.roles.intersection(definition.public_roles):
         return
-    if not within(case.org, actor.org):
+    if not actor.org:
         raise Forbidden(
-            f"actor {actor.id!r} of unit {actor.org!r} cannot act on case {case.id!r} "
-            f"of unit {case.org!r}: it is outside their unit"
+            f"actor {actor.id!r} belongs to no org unit and cannot act on case {case_id!r} "
+            f"of unit {case_org!r} (workflow {definition.name!r} is org-scoped)"
         )
+    if not within(case_org, actor.org):
+        raise Forbidden(
+            f"actor {actor.id!r} of unit {actor.org!r} cannot act on case {case_id!r} "
+            f"of unit {case_org!r}: it is outside their unit"
+        )
+
+
+def authorise_org(definition: WorkflowDef, case: Case, actor: Actor) -> None:
+    """:func:`check_org_scope` for a case."""
+    check_org_scope(definition, case.id, case.org, actor)
 
 
 def allowed(event: EventDef, actor: Actor) -> bool:
@@ -174,16 +187,17 @@ def apply(
     """
     Apply one event to a case. Pure: no I/O, no clock reads, nothing mutated.
 
+    Who may fire it is checked before (:mod:`caseflow.pipeline.authz`); the case's
+    version and history numbering are the plan's (one command may apply several events).
+    The history line has ``seq`` 0 until the plan numbers it.
+
     Raises:
         InvalidEvent: unknown event, wrong state, or the case is not active.
-        Forbidden: the actor holds none of the event's roles.
         DataValidationError: the payload or the merged data breaks a schema.
     """
     event = compiled.event(event_name)
     if case.status != "active":
         raise InvalidEvent(f"case {case.id!r} is {case.status}: events cannot fire")
-    authorise(event, actor)
-    authorise_org(compiled.definition, case, actor)
     payload = dict(payload or {})
     compiled.validate_payload(event, payload)
     context = {"data": case.data, "payload": payload, "actor": actor.as_context()}
@@ -199,7 +213,6 @@ def apply(
         state=target,
         data=data,
         status="completed" if final else case.status,
-        version=case.version + 1,
         updated_at=now,
         org=org,
         escalation_level=level,
@@ -213,7 +226,7 @@ def apply(
         details["comment"] = comment
     entry = HistoryEntry(
         case_id=case.id,
-        seq=new_case.version,
+        seq=0,
         at=now,
         kind="transition",
         event=event.name,
@@ -227,7 +240,7 @@ def apply(
     changed = target != case.state
     return Outcome(
         new_case,
-        (entry,),
+        entry,
         entered=target if changed else None,
         left=case.state if changed else None,
     )

@@ -26,7 +26,7 @@ time is the case's ``updated_at``: the engine does not change a closed case, exc
 operator's reassign, which moves it. A clock row holds a clock's latest run: a clock that
 restarted (moved up a level on breach) is judged on its last run, the breaches before it
 show as escalations. Per-unit clocks of parallel work (``handling@water``) count under
-their clock's name. The SQL is in :mod:`caseflow.store.reportrepo`: three GROUP BY
+their clock's name. The SQL is in :mod:`caseflow.store.reporting`: three GROUP BY
 queries (cases, clocks, escalations) in one snapshot; this module adds up their rows.
 
 .. versionadded:: 0.1
@@ -42,8 +42,9 @@ from zoneinfo import ZoneInfo
 
 from caseflow.errors import CaseflowError
 from caseflow.orgs import OrgTree
-from caseflow.store import orgrepo, reportrepo
-from caseflow.store.reportrepo import By, Scope
+from caseflow.store import orgs as org_rows
+from caseflow.store import reporting
+from caseflow.store.reporting import By, Scope
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -260,7 +261,7 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
 
 
-def _figures(row: reportrepo.ClockRow) -> ClockFigures:
+def _figures(row: reporting.ClockRow) -> ClockFigures:
     med, limit = _round(row.median_days), _round(row.median_limit_days)
     return ClockFigures(row.clock, row.finished, row.on_time, row.stopped, med, limit)
 
@@ -310,13 +311,13 @@ def report(
     if depth is not None and (depth < 1 or by != "org"):
         raise CaseflowError("depth is a positive number of org path segments, with by='org'")
     scope = Scope(start, end, workflow, org, include_sub_orgs)
-    with reportrepo.snapshot(engine.db) as conn:
-        case_rows = reportrepo.case_counts(conn, scope, by, satisfied)
-        clock_rows, overall = reportrepo.clock_rows(conn, scope, by, depth)
-        escalation_rows = reportrepo.escalations(conn, scope, by)
-        tree = OrgTree(orgrepo.load_units(conn)) if by == "org_level" else OrgTree()
+    with reporting.snapshot(engine.db) as conn:
+        case_rows = reporting.case_counts(conn, scope, by, satisfied)
+        clock_rows, overall = reporting.clock_rows(conn, scope, by, depth)
+        escalation_rows = reporting.escalations(conn, scope, by)
+        tree = OrgTree(org_rows.load_units(conn)) if by == "org_level" else OrgTree()
     outcome = _outcomes(engine)
-    unit_of = reportrepo.unit_of(by, depth, tree)
+    unit_of = reporting.unit_of(by, depth, tree)
     units: dict[str, _Unit] = defaultdict(_Unit)
     total = _Unit()
     for c in case_rows:
@@ -330,7 +331,7 @@ def report(
             acc.levels[e.level] += e.cases
             if e.from_org is not None and e.to_org is not None:
                 acc.moves[e.from_org, e.to_org] += e.cases
-    order = reportrepo.level_order(tree) if by == "org_level" else (lambda k: (0, k))
+    order = reporting.level_order(tree) if by == "org_level" else (lambda k: (0, k))
     return Report(
         since=start,
         until=end,
@@ -345,7 +346,7 @@ def report(
 
 
 def _add_cases(
-    acc: _Unit, c: reportrepo.CaseCount, outcome: Callable[[str, int, str], str | None]
+    acc: _Unit, c: reporting.CaseCount, outcome: Callable[[str, int, str], str | None]
 ) -> None:
     acc.opened += c.cases
     if not c.closed:

@@ -106,7 +106,15 @@ class RecordingNotifier:
         self.fail = fail
         self.calls = 0
 
-    def notify(self, *, case_id: str, roles: tuple[str, ...], org: str, message: str) -> None:
+    def notify(
+        self,
+        *,
+        case_id: str,
+        roles: tuple[str, ...],
+        org: str,
+        message: str,
+        idempotency_key: str = "",
+    ) -> None:
         self.calls += 1
         if self.calls <= self.fail:
             raise ConnectionError("gateway down")

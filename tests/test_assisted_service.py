@@ -131,7 +131,8 @@ class TestModes:
         assert 0 == engine.fire_due().total
 
     def test_proxy_late_tells_the_centre_head(self, fresh, clock, notifier):
-        """代办 from Mon 2 Nov, due by Mon 9 Nov: at 24:00 the centre's head is told."""
+        """代办 from Mon 2 Nov, due by Mon 9 Nov: at 24:00 the centre's head is told; the
+        warning (due 6 Nov) swept only now is recorded as late and sent to nobody."""
         engine = fresh()
         case = request(
             engine, clock, "2026-11-02T09:00", "代办", "城乡特困供养申请", JIULING_WINDOW
@@ -144,7 +145,9 @@ class TestModes:
             swept.fired["warn"],
             swept.fired["breach"],
         )  # the warning was due on 7 Nov too
-        assert [(("cadre",), JIULING), (("centre_head",), JIULING)] == sent_for(notifier, case.id)
+        assert [(("centre_head",), JIULING)] == sent_for(notifier, case.id)
+        warned = [h.details for h in engine.history(case.id) if h.details.get("action") == "warned"]
+        assert [True] == [w.get("late") for w in warned]
         assert "breached" == clock_of(engine, case.id, "proxy_limit").status
 
     def test_accompanied_to_the_county_hall(self, fresh, clock):

@@ -182,7 +182,9 @@ class TestTimersCli:
         ]
         assert "2026-03-09T16:00:00+00:00" == listed[0]["due_at"]
         fired = runner.invoke(cli, ["timers", "fire-due", "--db", db])
-        assert "fired: breach 1;" in fired.output
+        # deemed accepted on 9 Mar (its due time), so the decision clock ran from 9 Mar
+        # and its warning, breach and both escalation steps are long due too
+        assert "fired: breach 2, escalate 2, notify 2, warn 1;" in fired.output
         assert (
             "fired: nothing due;" in runner.invoke(cli, ["timers", "fire-due", "--db", db]).output
         )

@@ -13,6 +13,7 @@ from caseflow import (
     ConcurrencyConflict,
     DataValidationError,
     DefinitionError,
+    DuplicateBusinessKey,
     Engine,
     Forbidden,
     InvalidEvent,
@@ -76,7 +77,9 @@ class TestLifecycle:
         assert ["clerk-7", "clerk-7", "rev-1", "head-1", "iss-1", "iss-1"] == [
             h.actor_id for h in history
         ]
-        assert [1, 2, 3, 4, 5, 6] == [h.seq for h in history]
+        assert [1, 2, 3, 4, 5, 6] == [h.version for h in history]
+        every = engine.history(case.id)  # clock lines too: numbered 1, 2, 3, ... in order
+        assert list(range(1, len(every) + 1)) == [h.seq for h in every]
         assert {"payload": {"decision": "approve"}} == history[3].details
         assert history[3].at > history[2].at
 
@@ -185,8 +188,10 @@ class TestRefusals:
     def test_business_key_unique_per_workflow(self, engine: Engine):
         """A second case with the same business key is refused and nothing is written."""
         engine.start("administrative_approval", data=DATA, actor=CLERK, business_key="HK-9")
-        with pytest.raises(DataValidationError, match="business key 'HK-9'"):
+        with pytest.raises(DuplicateBusinessKey, match="business key 'HK-9'") as info:
             engine.start("administrative_approval", data=DATA, actor=CLERK, business_key="HK-9")
+        assert ("administrative_approval", "HK-9") == (info.value.workflow, info.value.business_key)
+        assert not isinstance(info.value, DataValidationError)
         assert (1, 1, 0, 1, 1, 1) == counts(engine)  # the 5-day correction window runs
 
 

@@ -15,14 +15,13 @@ from caseflow.cases import Actor
 from caseflow.cli.common import db_option, local_time, open_engine, operator_name, workflows_option
 from caseflow.cli.render import clocks_table, timeline
 from caseflow.cli.render import console as make_console
-from caseflow.store.repo import case_to_json
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from caseflow.casemigration import MigrationReport
     from caseflow.cases import Case
     from caseflow.engine import Engine
+    from caseflow.services.migration import MigrationReport
 
 _ROW_STYLE = {"breached": "red", "warned": "yellow", "running": "green"}
 
@@ -160,7 +159,7 @@ def show(db: str, workflows: tuple[str, ...], case_id: str, as_json: bool) -> No
         events = listing.event_choices(engine, case)
         pending = listing.pending_actions(engine, case_id)
     if as_json:
-        out = case_to_json(case)
+        out = case.to_dict()
         out["clocks"] = [listing.clock_json(c) for c in clocks]
         out["incidents"] = [listing.incident_json(i) for i in incidents]
         out["events"] = [listing.event_json(e) for e in events]

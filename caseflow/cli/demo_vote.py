@@ -55,7 +55,15 @@ class _Collected(Notifier):
     def __init__(self) -> None:
         self.sent: list[str] = []
 
-    def notify(self, *, case_id: str, roles: tuple[str, ...], org: str, message: str) -> None:
+    def notify(
+        self,
+        *,
+        case_id: str,
+        roles: tuple[str, ...],
+        org: str,
+        message: str,
+        idempotency_key: str = "",  # noqa: ARG002 - no gateway to dedup here
+    ) -> None:
         self.sent.append(f"to {', '.join(roles)} at {org}: {message} [{case_id}]")
 
 

@@ -12,8 +12,8 @@ from caseflow.cli.common import local_time
 
 if TYPE_CHECKING:
     from caseflow.cases import HistoryEntry
-    from caseflow.clockapi import ClockView
     from caseflow.definitions.model import WorkflowDef
+    from caseflow.views import ClockView
 
 
 def _state(definition: WorkflowDef | None, name: str | None) -> str:

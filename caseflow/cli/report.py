@@ -18,7 +18,7 @@ from caseflow.reports import BY_VALUES, report
 
 if TYPE_CHECKING:
     from caseflow.reports import Report, ReportRow
-    from caseflow.store.reportrepo import By
+    from caseflow.store.reporting import By
 
 TZ = "Asia/Shanghai"
 

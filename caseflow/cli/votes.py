@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from caseflow.cases import HistoryEntry
     from caseflow.definitions.model import WorkflowDef
-    from caseflow.voteapi import VoteView
+    from caseflow.views import VoteView
 
 _HOW = {"in_person": "in person", "online": "online (云票决)"}
 

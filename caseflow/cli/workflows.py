@@ -237,12 +237,8 @@ def _version(text: str) -> int:
 
 def _stored(db: str | None, name: str, version: int) -> WorkflowDef:
     """A definition version as the engine stored it (table cf_definitions)."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from caseflow.definitions.loader import load_text
-    from caseflow.errors import StorageError, WorkflowNotFound
-    from caseflow.store.db import READ_ONLY, connect, normalise_url
-    from caseflow.store.repo import stored_definition
+    from caseflow.services.admin import stored_definition
+    from caseflow.store.db import normalise_url
 
     if db is None:
         _fail("NAME V1 V2 reads stored versions: give --db (or CASEFLOW_DATABASE_URL)")
@@ -250,19 +246,7 @@ def _stored(db: str | None, name: str, version: int) -> WorkflowDef:
     local = url.removeprefix("sqlite:///")
     if url.startswith("sqlite:///") and local != ":memory:" and not Path(local).is_file():
         _fail(f"no database at {local}")
-    engine = connect(url)
-    try:
-        with engine.connect() as conn:
-            conn.execution_options(**{READ_ONLY: True})
-            row = stored_definition(conn, name, version)
-    except SQLAlchemyError as exc:
-        raise StorageError(f"cannot read stored definitions: {exc}") from None
-    finally:
-        engine.dispose()
-    if row is None:
-        raise WorkflowNotFound(name, version)
-    _, source, source_file = row
-    return load_text(source, f"{source_file or name} (stored v{version})")
+    return stored_definition(url, name, version)
 
 
 @workflows_group.command(name="list")
@@ -305,10 +289,8 @@ def _stored_catalog(db: str, workflows: tuple[str, ...]) -> list[Any]:
     from caseflow.cli.common import open_engine
     from caseflow.export import catalog
     from caseflow.listing import running_counts
-    from caseflow.store import repo
 
     with open_engine(db, workflows) as engine:
-        with engine.db.connect() as conn:
-            stored = repo.stored_versions(conn)
-        definitions = [engine.workflow(name, version) for name, version, _hash in stored]
+        stored = engine.stored_versions()
+        definitions = [engine.workflow(name, version) for name, version in stored]
         return catalog(definitions, running_counts(engine))

@@ -80,20 +80,42 @@ class TimerSpec:
     payload: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A notification to send (after commit): ``message`` to ``roles`` at ``org``."""
+
+    clock: str
+    roles: tuple[str, ...]
+    org: str
+    message: str
+
+
 @dataclass
 class ClockPlan:
-    """What a transition did to the clocks: new states, timers to cancel and arm, notes."""
+    """
+    What a transition or a timer did to the clocks: new states, timers to cancel and arm,
+    history notes, notifications, and what the case must do next (fire an event, move up
+    the org tree by ``levels_up`` escalation levels to ``org``).
+    """
 
     changed: dict[str, ClockState] = field(default_factory=dict)
     cancel: set[str] = field(default_factory=set)
     arm: list[TimerSpec] = field(default_factory=list)
     notes: list[dict[str, Any]] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    fire: tuple[str, str] | None = None
+    org: str | None = None
+    levels_up: int = 0
 
     def merge(self, other: ClockPlan) -> None:
         self.changed.update(other.changed)
         self.cancel |= other.cancel
         self.arm.extend(other.arm)
         self.notes.extend(other.notes)
+        self.notices.extend(other.notices)
+        self.fire = other.fire or self.fire
+        self.org = other.org or self.org
+        self.levels_up += other.levels_up
 
 
 def local_day(instant: dt.datetime, tz: str) -> dt.date:

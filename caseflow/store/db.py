@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from caseflow.errors import StorageError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from sqlalchemy.engine import Connection, Engine
 
 DEFAULT_URL = "sqlite:///caseflow.db"
@@ -70,3 +72,41 @@ def _sqlite_setup(engine: Engine) -> None:
     def _on_begin(conn: Connection) -> None:
         read_only = conn.get_execution_options().get(READ_ONLY, False)
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+class Database:
+    """
+    One database: write transactions and read-only snapshots, errors translated.
+
+    ``write()`` is one transaction (``BEGIN IMMEDIATE`` on SQLite); ``read()`` a
+    read-only one. A database error that is not about the data (the server is gone, the
+    file is locked) becomes :class:`~caseflow.errors.StorageError`.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise StorageError(f"database error: {exc.orig}") from exc
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(**{READ_ONLY: True})
+                with conn.begin():
+                    yield conn
+        except OperationalError as exc:
+            raise StorageError(f"database error: {exc.orig}") from exc
+
+    def dispose(self) -> None:
+        self.engine.dispose()

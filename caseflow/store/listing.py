@@ -1,5 +1,6 @@
 """
 Listing queries for operators: cases by filter and clock status, stuck cases, counts.
+Read-only: they join the tables their owner modules write.
 
 Clock filters are time-based (``now`` is passed in), so a list is right even before the
 timer sweep has marked a clock warned or breached. Each filter is a semi-join
@@ -13,8 +14,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import func, or_, select
 
-from caseflow.store.repo import _CASE_COLUMNS, case_from_row
-from caseflow.store.tables import cases, clocks, incidents, timers
+from caseflow.store.cases import COLUMNS as _CASE_COLUMNS
+from caseflow.store.cases import case_from_row
+from caseflow.store.tables import cases, clocks, incidents
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -173,23 +175,3 @@ def open_incident_counts(conn: Connection, case_ids: Sequence[str]) -> dict[str,
         .group_by(incidents.c.case_id)
     )
     return {r[0]: int(r[1]) for r in rows}
-
-
-def pending_actions(conn: Connection, case_id: str) -> list[tuple[int, str, int]]:
-    """(timer id, action, attempts so far) of the case's side effects not yet done."""
-    rows = conn.execute(
-        select(timers.c.id, timers.c.clock, timers.c.attempts)
-        .where(timers.c.case_id == case_id, timers.c.kind == "action", timers.c.status == "pending")
-        .order_by(timers.c.id)
-    )
-    return [(r[0], r[1] or "", r[2]) for r in rows]
-
-
-def running_counts(conn: Connection) -> dict[tuple[str, int], int]:
-    """Active and suspended cases per ``(workflow, version)``."""
-    rows = conn.execute(
-        select(cases.c.workflow, cases.c.workflow_version, func.count())
-        .where(cases.c.status.in_(["active", "suspended"]))
-        .group_by(cases.c.workflow, cases.c.workflow_version)
-    )
-    return {(r[0], r[1]): int(r[2]) for r in rows}

@@ -89,6 +89,8 @@ cases = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("escalation_level", Integer, nullable=False, server_default="0"),
     Column("assignee", String(200), nullable=True),
+    # the number of history lines: the next one is history_count + 1 (cf_history.seq)
+    Column("history_count", Integer, nullable=False, server_default="0"),
     UniqueConstraint("workflow", "business_key"),
     Index(None, "workflow", "state"),
     Index(None, "org"),
@@ -112,7 +114,11 @@ history = Table(
     Column("actor_roles", Json, nullable=False),
     Column("actor_org", String(500), nullable=False),
     Column("details", Json, nullable=False),
-    Index(None, "case_id", "seq"),
+    # the case version the line belongs to (one command = one version, several lines)
+    Column("version", Integer, nullable=False, server_default="0"),
+    # when the line was written; ``at`` is when it took effect (a timer's due time)
+    Column("recorded_at", UTCDateTime, nullable=True),
+    Index(None, "case_id", "seq", unique=True),
 )
 
 timers = Table(
@@ -134,6 +140,8 @@ timers = Table(
     Column("fired_at", UTCDateTime, nullable=True),
     Column("provisional", Boolean, nullable=False, default=False),
     Column("payload", Json, nullable=True),
+    # why the last attempt of the timer's effect failed (attempts counts failures only)
+    Column("last_error", Text, nullable=True),
     # (status, due_at, id): the sweep's claim walks the index in its ORDER BY, no sort
     Index(None, "status", "due_at", "id"),
     Index(None, "case_id"),
@@ -176,7 +184,11 @@ calendar_overlays = Table(
 idempotency = Table(
     "cf_idempotency",
     metadata,
+    # ``fire:<case id>``, ``start:<workflow>``, ...: a key means something only in its scope
+    Column("scope", String(200), primary_key=True, server_default="legacy"),
     Column("key", String(200), primary_key=True),
+    # a hash of the request, so the same key with another request is refused
+    Column("fingerprint", String(64), nullable=False, server_default=""),
     Column("case_id", Id, nullable=False),
     Column("operation", String(100), nullable=False),
     Column("result", Json, nullable=False),

@@ -1,37 +1,19 @@
-"""Incidents: side effects that failed after their retries."""
+"""``cf_incidents``: side effects (and timers) that failed after their retries."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import insert, select, update
 
-from caseflow.store.tables import incidents, timers
+from caseflow.records import Incident
+from caseflow.store.tables import incidents
 
 if TYPE_CHECKING:
     import datetime as dt
     from collections.abc import Sequence
 
     from sqlalchemy.engine import Connection
-
-
-@dataclass(frozen=True, slots=True)
-class Incident:
-    """A stuck side effect of a case, and what an operator did about it."""
-
-    id: int
-    case_id: str
-    timer_id: int
-    action: str
-    error: str
-    attempts: int
-    status: str
-    opened_at: dt.datetime
-    resolved_at: dt.datetime | None
-    resolved_by: str | None
-    reason: str | None
-
 
 _COLUMNS = (
     incidents.c.id,
@@ -98,26 +80,16 @@ def resolve(
     if ids:
         conn.execute(
             update(incidents)
-            .where(incidents.c.id.in_(ids), incidents.c.status == "open")
+            .where(incidents.c.id.in_(list(ids)), incidents.c.status == "open")
             .values(status=status, resolved_at=now, resolved_by=actor, reason=reason)
         )
 
 
-def rearm(conn: Connection, timer_ids: Sequence[int], now: dt.datetime) -> None:
-    """Put failed action timers back: pending, due now, attempts from zero."""
-    if timer_ids:
-        conn.execute(
-            update(timers)
-            .where(timers.c.id.in_(timer_ids))
-            .values(status="pending", attempts=0, due_at=now, lease_until=None, claimed_by=None)
-        )
-
-
-def set_timer_status(conn: Connection, timer_ids: Sequence[int], status: str) -> None:
-    if timer_ids:
-        conn.execute(update(timers).where(timers.c.id.in_(timer_ids)).values(status=status))
-
-
 def stuck_case_ids(conn: Connection) -> list[str]:
-    rows = conn.execute(select(incidents.c.case_id).where(incidents.c.status == "open").distinct())
+    rows = conn.execute(
+        select(incidents.c.case_id)
+        .where(incidents.c.status == "open")
+        .distinct()
+        .order_by(incidents.c.case_id)
+    )
     return [r[0] for r in rows]

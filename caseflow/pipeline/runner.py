@@ -1,0 +1,186 @@
+"""
+The pipeline: the one path every command takes.
+
+::
+
+    check(command)                                   values at the boundary (validate.py)
+    with one transaction:
+        idempotency record?  -> the first result     scoped key, request fingerprint
+        load_snapshot(conn, case)                    store/snapshot.py: case + clocks in one
+                                                     query, then what the step kinds read
+        authorise(command, snapshot, env)            authz.py
+        decide(command, snapshot, env) -> Plan       planner.py + step kinds (pure)
+        apply_plan(conn, plan)                       store/writer.py: the one writer
+    after the commit: the log line
+
+A conflict with another writer (the case moved on since it was read) re-runs the command
+on a fresh snapshot, unless the caller pinned ``expected_version``: then it is theirs to
+handle. A retry with the same idempotency key, even racing the first request, gets the
+first request's result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.exc import IntegrityError
+
+from caseflow.cases import Case
+from caseflow.errors import (
+    CaseNotFound,
+    ConcurrencyConflict,
+    DuplicateBusinessKey,
+    IdempotencyConflict,
+    StorageError,
+)
+from caseflow.pipeline import commands as c
+from caseflow.pipeline import validate
+from caseflow.pipeline.authz import authorise
+from caseflow.pipeline.draft import Env
+from caseflow.pipeline.plan import IdempotencyRecord, Plan
+from caseflow.pipeline.planner import decide
+from caseflow.pipeline.snapshot import INCIDENTS, Snapshot
+from caseflow.pipeline.steps import snapshot_parts
+from caseflow.store import idempotency, snapshot
+from caseflow.store.cases import new_case_id
+from caseflow.store.writer import apply_plan
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from caseflow.context import EngineContext
+    from caseflow.machine import CompiledWorkflow
+
+#: How often a command is re-run after losing a race (then the conflict is the caller's).
+ATTEMPTS = 8
+
+
+def scope_of(command: c.Command) -> str:
+    """Where a command's idempotency key is looked up: per case and command, per workflow."""
+    if isinstance(command, c.Start):
+        return f"start:{command.workflow}"
+    return f"{command.name}:{command.case_ref()}"
+
+
+def fingerprint(command: c.Command) -> str:
+    canonical = json.dumps(
+        command.fingerprint_parts(), sort_keys=True, ensure_ascii=False, default=str
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class Pipeline:
+    """Runs commands for one engine context. Stateless between calls."""
+
+    def __init__(self, ctx: EngineContext) -> None:
+        self.ctx = ctx
+        self._parts: dict[tuple[str, int], frozenset[str]] = {}
+
+    def run(self, command: c.Command) -> Plan:
+        """Run one command to its committed plan; raises what the command raises."""
+        validate.check(command)
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                with self.ctx.db.write() as conn:
+                    plan = self._once(conn, command)
+            except ConcurrencyConflict:
+                pinned = isinstance(command, c.CaseCommand) and command.expected_version
+                if pinned or attempt == ATTEMPTS:
+                    raise
+                continue
+            except IntegrityError as exc:
+                self._after_integrity_error(exc, command, last=attempt == ATTEMPTS)
+                continue
+            self._after_commit(command, plan)
+            return plan
+        raise StorageError("unreachable")  # pragma: no cover
+
+    def _once(self, conn: Connection, command: c.Command) -> Plan:
+        key = command.idempotency_key
+        scope = fingerprint_ = ""
+        if key is not None:
+            scope, fingerprint_ = scope_of(command), fingerprint(command)
+            first = idempotency.lookup(conn, scope, key)
+            if first is not None:
+                if first.fingerprint != fingerprint_:
+                    raise IdempotencyConflict(scope, key)
+                case = Case.from_dict(first.result)
+                return Plan(case=case, base_version=case.version, history_count=0, result=case)
+        found, compiled = self._snapshot(conn, command)
+        env = self.env(compiled, conn)
+        authorise(command, found, env)
+        plan = decide(command, found, env)
+        if key is not None and plan.writes_case and isinstance(plan.result, Case):
+            plan.idempotency = IdempotencyRecord(scope, key, fingerprint_, command.name)
+        apply_plan(conn, plan)
+        return plan
+
+    def _snapshot(self, conn: Connection, command: c.Command) -> tuple[Snapshot, CompiledWorkflow]:
+        if isinstance(command, c.Start):
+            return Snapshot(None), self.ctx.workflows.compiled(command.workflow, command.version)
+        case_id = command.case_ref() or ""
+        head = snapshot.load_head(conn, case_id)
+        if head is None or head.case is None:
+            raise CaseNotFound(case_id)
+        case = head.case
+        compiled = self.ctx.workflows.compiled(case.workflow, case.workflow_version, conn)
+        parts = self.parts(compiled)
+        if isinstance(command, c.ResolveIncidents):
+            parts |= {INCIDENTS}
+        voter = None
+        if isinstance(command, (c.Attend, c.CastBallot)):
+            voter = command.voter or command.actor.id
+        return snapshot.load_parts(conn, head, parts, voter), compiled
+
+    def parts(self, compiled: CompiledWorkflow) -> frozenset[str]:
+        key = compiled.definition.key
+        found = self._parts.get(key)
+        if found is None:
+            found = self._parts[key] = snapshot_parts(compiled.definition)
+        return found
+
+    def env(self, compiled: CompiledWorkflow, conn: Connection | None = None) -> Env:
+        ctx = self.ctx
+
+        def other(name: str, version: int) -> CompiledWorkflow:
+            return ctx.workflows.compiled(name, version, conn)
+
+        return Env(
+            compiled,
+            ctx.calendars.needed(compiled.definition),
+            ctx.orgs,
+            ctx.rosters,
+            ctx.operator_roles,
+            ctx.now(),
+            new_case_id(),
+            other,
+        )
+
+    def _after_integrity_error(
+        self, exc: IntegrityError, command: c.Command, *, last: bool
+    ) -> None:
+        """A unique key said no: a duplicate business key, or a race to retry."""
+        text = str(exc.orig)
+        if isinstance(command, c.Start) and "business_key" in text:
+            if command.idempotency_key is None or last:
+                raise DuplicateBusinessKey(command.workflow, command.business_key) from exc
+            return  # the same request may have won: the retry finds its key
+        if last:
+            raise StorageError(f"could not write {command.name}: {text}") from exc
+
+    def _after_commit(self, command: c.Command, plan: Plan) -> None:
+        if not plan.writes_case or not self.ctx.log_enabled():
+            return
+        case = plan.case
+        fields: dict[str, Any] = {
+            "case_id": case.id,
+            "workflow": case.workflow,
+            "version": case.workflow_version,
+            "state": case.state,
+            "actor": command.actor.id,
+        }
+        if isinstance(command, c.Fire):
+            fields["event_name"] = command.event
+        self.ctx.log.info(command.name, **fields)

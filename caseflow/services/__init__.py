@@ -1,0 +1,1 @@
+"""The engine's services over its context: queries, the sweep, dispatch, admin, migrations."""

@@ -1,0 +1,110 @@
+"""
+Side effects and notifications: run outside any transaction, at least once, with keys.
+
+An action (``on_enter``, ``on_exit``, event ``actions:``) is handed to its
+:class:`~caseflow.abc.ActionHandler` with the idempotency key ``<case id>:<timer id>``;
+each attempt is then recorded on the case by the pipeline
+(:class:`~caseflow.pipeline.commands.ActionDone`); after the action's retries the case
+gets an incident. A notification goes to the :class:`~caseflow.abc.Notifier` with the
+key ``notify:<timer id>`` (the same on every attempt) and is acknowledged on its own as
+soon as it was sent, so a worker killed mid-batch re-sends at most the one it was
+sending; a notifier that keeps failing ends in an incident, not a silent drop.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from caseflow.cases import Actor
+from caseflow.errors import CaseNotFound
+from caseflow.pipeline.commands import ActionDone
+from caseflow.store import cases, timers
+from caseflow.store.writer import TimerGone
+
+if TYPE_CHECKING:
+    from caseflow.records import Timer
+    from caseflow.services.sweeper import Sweeper, SweepReport
+
+DISPATCHER = Actor.system("dispatcher")
+
+
+def notification_key(timer: Timer) -> str:
+    return f"notify:{timer.id}"
+
+
+def action_key(timer: Timer) -> str:
+    return f"{timer.case_id}:{timer.id}"
+
+
+def run_action(sweeper: Sweeper, timer: Timer, report: SweepReport) -> None:
+    from caseflow.services.sweeper import describe  # noqa: PLC0415 - a cycle otherwise
+
+    ctx = sweeper.ctx
+    payload = timer.payload or {}
+    name = str(payload.get("action", timer.clock))
+    with ctx.db.read() as conn:
+        head = cases.load(conn, timer.case_id)
+    if head is None:
+        return
+    case = head.case
+    definition = ctx.workflows.compiled(case.workflow, case.workflow_version).definition
+    config = definition.actions.get(name)
+    retries = config.retries if config is not None else 0
+    attempt = timer.attempts + 1
+    error: str | None = None
+    try:
+        handler = ctx.actions.get(name)
+        handler.run(
+            case_id=case.id,
+            data=case.data,
+            params=payload.get("params", {}),
+            idempotency_key=action_key(timer),
+        )
+    except Exception as exc:  # noqa: BLE001 - a handler may fail in any way: we record it
+        error = describe(exc)
+    give_up = error is not None and attempt > retries
+    try:
+        sweeper.pipeline.run(
+            ActionDone(
+                case_id=case.id,
+                timer=timer,
+                action=name,
+                error=error,
+                attempt=attempt,
+                give_up=give_up,
+                actor=DISPATCHER,
+            )
+        )
+    except (TimerGone, CaseNotFound):
+        report.skipped += 1
+        return
+    except Exception as exc:
+        ctx.log.exception("action result not recorded", timer_id=timer.id, error=describe(exc))
+        return
+    if error is None:
+        report.fired["action"] += 1
+    elif give_up:
+        report.failed += 1
+    else:
+        report.errors += 1
+
+
+def deliver(sweeper: Sweeper, notices: list[Timer], report: SweepReport) -> None:
+    """Send notifications, each acknowledged as soon as it was sent."""
+    ctx = sweeper.ctx
+    for timer in notices:
+        payload = timer.payload or {}
+        try:
+            ctx.notifier.notify(
+                case_id=timer.case_id,
+                roles=tuple(payload.get("roles", ())),
+                org=str(payload.get("org", "")),
+                message=str(payload.get("message", "")),
+                idempotency_key=notification_key(timer),
+            )
+        except Exception as exc:  # noqa: BLE001 - a notifier may fail in any way
+            sweeper.failed(timer, exc, report)
+            continue
+        with ctx.db.write() as conn:
+            if timers.finish(conn, timer.id, ctx.now()):
+                report.fired["notify"] += 1

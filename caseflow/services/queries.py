@@ -1,0 +1,228 @@
+"""
+The read side: cases, history, clocks, overdue lists, timers, incidents, votes, listings.
+
+Each query is one read-only transaction through the store's owner modules; nothing here
+writes. Views are built from stored rows as of the engine's clock.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from caseflow import machine
+from caseflow.errors import CaseNotFound, IncidentNotFound, VoteError
+from caseflow.pipeline import validate
+from caseflow.store import cases, clocks, history, incidents, listing, timers, votes, workitems
+from caseflow.views import CaseRow, ClockView, EventChoice, PendingAction, VoteView, clock_status
+from caseflow.voting import Counts, VoteRule, decide
+
+if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Sequence
+
+    from caseflow.cases import Actor, Case, HistoryEntry
+    from caseflow.context import EngineContext
+    from caseflow.records import Incident, Timer, WorkItem
+    from caseflow.store.listing import Sort
+
+
+class Queries:
+    """Read-only queries over one engine context."""
+
+    def __init__(self, ctx: EngineContext) -> None:
+        self.ctx = ctx
+
+    def _tz(self, case: Case) -> str:
+        return self.ctx.workflows.compiled(case.workflow, case.workflow_version).definition.timezone
+
+    def get(self, case_id: str) -> Case:
+        validate.text(case_id, "case_id", validate.CASE_ID)
+        with self.ctx.db.read() as conn:
+            head = cases.load(conn, case_id)
+        if head is None:
+            raise CaseNotFound(case_id)
+        return head.case
+
+    def history(self, case_id: str) -> list[HistoryEntry]:
+        validate.text(case_id, "case_id", validate.CASE_ID)
+        with self.ctx.db.read() as conn:
+            entries = history.load(conn, case_id)
+            if not entries and cases.load(conn, case_id) is None:
+                raise CaseNotFound(case_id)
+        return entries
+
+    def available_events(self, case_id: str, actor: Actor) -> list[str]:
+        validate.actor(actor)
+        case = self.get(case_id)
+        with self.ctx.db.read() as conn:
+            compiled = self.ctx.workflows.compiled(case.workflow, case.workflow_version, conn)
+        return machine.available(compiled, case, actor)
+
+    def event_choices(self, case: Case) -> list[EventChoice]:
+        """Events that can fire in the case's state (none unless active), with their roles."""
+        if case.status != "active":
+            return []
+        definition = self.ctx.workflows.compiled(case.workflow, case.workflow_version).definition
+        return [
+            EventChoice(e.name, e.title, e.targets, e.roles, e.automatic)
+            for e in definition.events.values()
+            if case.state in e.sources
+        ]
+
+    def find_cases(self, **filters: Any) -> list[Case]:
+        limit, offset = validate.page(filters.pop("limit", 100), filters.pop("offset", 0))
+        for name in ("workflow", "state", "status", "org"):
+            if filters.get(name) is not None:
+                validate.text(filters[name], name, validate.ORG, empty=True)
+        with self.ctx.db.read() as conn:
+            return listing.find_cases(
+                conn, now=self.ctx.now(), limit=limit, offset=offset, **filters
+            )
+
+    def list_cases(self, *, sort: Sort | None = None, **filters: Any) -> list[CaseRow]:
+        """One page of cases matching every filter, each with its clock status."""
+        overdue = bool(filters.get("overdue"))
+        found = self.find_cases(sort=sort or ("due" if overdue else "created"), **filters)
+        return self.rows_for(found)
+
+    def rows_for(self, found: Sequence[Case]) -> list[CaseRow]:
+        """Decorate cases with their clock status, next due time and open incidents."""
+        now = self.ctx.now()
+        ids = [c.id for c in found]
+        with self.ctx.db.read() as conn:
+            by_case = clocks.load_many(conn, ids)
+            open_counts = listing.open_incident_counts(conn, ids)
+        rows = []
+        for c in found:
+            mine = list(by_case.get(c.id, {}).values())
+            running = [s for s in mine if s.phase == "running" and s.due_at is not None]
+            soonest = min(running, key=lambda s: s.due_at or now, default=None)
+            rows.append(
+                CaseRow(
+                    c,
+                    clock_status(mine, now),
+                    soonest.due_at if soonest else None,
+                    open_counts.get(c.id, 0),
+                    soonest.last_day if soonest else None,
+                )
+            )
+        return rows
+
+    def clocks(self, case_id: str) -> list[ClockView]:
+        """Every clock the case has had, with its status (running/warned/breached/...)."""
+        validate.text(case_id, "case_id", validate.CASE_ID)
+        with self.ctx.db.read() as conn:
+            head = cases.load(conn, case_id)
+            if head is None:
+                raise CaseNotFound(case_id)
+            states = clocks.load(conn, case_id)
+        tz, now = self._tz(head.case), self.ctx.now()
+        return [ClockView.of(s, now, tz) for s in states.values()]
+
+    def overdue(self, *, limit: int = 100, offset: int = 0) -> list[tuple[Case, ClockView]]:
+        """Cases with a running clock past its due time, most overdue first."""
+        limit, offset = validate.page(limit, offset)
+        now = self.ctx.now()
+        with self.ctx.db.read() as conn:
+            found = clocks.overdue(conn, now, limit, offset)
+            heads = cases.load_many(conn, [c for c, _ in found])
+        return [
+            (heads[c].case, ClockView.of(s, now, self._tz(heads[c].case)))
+            for c, s in found
+            if c in heads
+        ]
+
+    def timers(self, *, due_only: bool = False, limit: int = 100) -> list[Timer]:
+        """Pending timers, soonest first (``due_only``: only those due now)."""
+        limit, _ = validate.page(limit, 0)
+        with self.ctx.db.read() as conn:
+            return timers.pending(
+                conn, due_before=self.ctx.now() if due_only else None, limit=limit
+            )
+
+    def sweep_lag(self) -> dt.timedelta | None:
+        """How late the oldest due timer is (None: nothing is due): is a worker running?"""
+        now = self.ctx.now()
+        with self.ctx.db.read() as conn:
+            oldest = timers.oldest_due(conn, now)
+        return None if oldest is None else now - oldest
+
+    def pending_actions(self, case_id: str) -> list[PendingAction]:
+        with self.ctx.db.read() as conn:
+            return [PendingAction(*row) for row in timers.pending_actions(conn, case_id)]
+
+    def incidents(
+        self, *, status: str | None = "open", case_id: str | None = None, limit: int = 100
+    ) -> list[Incident]:
+        """Incidents (open by default), oldest first."""
+        limit, _ = validate.page(limit, 0)
+        with self.ctx.db.read() as conn:
+            return incidents.find(conn, status=status, case_id=case_id, limit=limit)
+
+    def incident(self, incident_id: int) -> Incident:
+        with self.ctx.db.read() as conn:
+            found = incidents.find(conn, status=None, incident_id=incident_id, limit=1)
+        if not found:
+            raise IncidentNotFound(incident_id)
+        return found[0]
+
+    def stuck(self) -> list[str]:
+        """Ids of cases with an open incident."""
+        with self.ctx.db.read() as conn:
+            return incidents.stuck_case_ids(conn)
+
+    def work_items(self, case_id: str) -> list[WorkItem]:
+        """Every work item the case has had, by state and unit."""
+        with self.ctx.db.read() as conn:
+            return workitems.load(conn, case_id)
+
+    def running_counts(self) -> dict[tuple[str, int], int]:
+        """Active and suspended cases per ``(workflow, version)``."""
+        with self.ctx.db.read() as conn:
+            return cases.running_counts(conn)
+
+    def vote(self, case_id: str, round_no: int | None = None) -> VoteView:
+        """The newest (or a given) round: electorate, attendance, thresholds, tally, result."""
+        with self.ctx.db.read() as conn:
+            all_rounds = votes.rounds(conn, case_id)
+            if not all_rounds:
+                if cases.load(conn, case_id) is None:
+                    raise CaseNotFound(case_id)
+                raise VoteError(f"case {case_id!r} has had no vote")
+            chosen = (
+                all_rounds[-1]
+                if round_no is None
+                else next((r for r in all_rounds if r.round == round_no), None)
+            )
+            if chosen is None:
+                raise VoteError(f"case {case_id!r} has no vote round {round_no}")
+            counts = votes.tally(conn, chosen.id)
+            ballots = [] if chosen.secret else votes.open_ballots(conn, chosen.id)
+            present = votes.attendance(conn, chosen.id)
+        decided = decide(
+            VoteRule.parse(chosen.rule),
+            Counts(
+                members=chosen.electorate_size,
+                present=counts["present"],
+                yes=counts["yes"],
+                no=counts["no"],
+                abstain=counts["abstain"],
+            ),
+        )
+        return VoteView(
+            case_id,
+            chosen.state,
+            chosen.round,
+            chosen.status,
+            chosen.secret,
+            chosen.electorate_size,
+            counts["present"],
+            counts["yes"],
+            counts["no"],
+            counts["abstain"],
+            decided.min_present,
+            decided.min_yes,
+            chosen.result,
+            ballots,
+            present,
+        )

@@ -1,0 +1,121 @@
+"""``cf_clocks``: each case's clocks, latest run of each. The only module that writes them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import bindparam, insert, select, update
+
+from caseflow.clocks.runtime import ClockState
+from caseflow.store.tables import clocks
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sqlalchemy.engine import Connection
+
+#: ClockState field -> column (the same names), in the order COLUMNS selects them.
+_VALUE_KEYS = (
+    "phase",
+    "started_at",
+    "pauses",
+    "extensions",
+    "due_at",
+    "last_day",
+    "provisional",
+    "warn_at",
+    "warned_at",
+    "breached_at",
+    "escalation_step",
+    "stopped_at",
+    "level",
+    "org",
+)
+COLUMNS = (clocks.c.name, *(clocks.c[k] for k in _VALUE_KEYS))
+
+
+def _date(value: str | None) -> dt.date | None:
+    return None if value is None else dt.date.fromisoformat(value)
+
+
+def clock_from_row(row: Sequence[Any]) -> ClockState:
+    """A :class:`ClockState` from the first ``len(COLUMNS)`` values of a row selecting COLUMNS."""
+    values = dict(zip(("name", *_VALUE_KEYS), row, strict=False))
+    values["pauses"] = tuple((dt.date.fromisoformat(a), _date(b)) for a, b in values["pauses"])
+    values["last_day"] = _date(values["last_day"])
+    return ClockState(**values)
+
+
+def _values(state: ClockState) -> dict[str, Any]:
+    values = {k: getattr(state, k) for k in _VALUE_KEYS}
+    values["pauses"] = [[a.isoformat(), b.isoformat() if b else None] for a, b in state.pauses]
+    values["last_day"] = state.last_day.isoformat() if state.last_day else None
+    return values
+
+
+_LOAD = select(*COLUMNS).where(clocks.c.case_id == bindparam("b_case"))
+_INSERT = insert(clocks)
+_UPDATE = (
+    update(clocks)
+    .where(clocks.c.case_id == bindparam("b_case"), clocks.c.name == bindparam("b_name"))
+    .values({c: bindparam(f"v_{c}", type_=clocks.c[c].type) for c in _VALUE_KEYS})
+)
+
+
+def load(conn: Connection, case_id: str) -> dict[str, ClockState]:
+    return {r[0]: clock_from_row(r) for r in conn.execute(_LOAD, {"b_case": case_id})}
+
+
+def load_many(conn: Connection, case_ids: Sequence[str]) -> dict[str, dict[str, ClockState]]:
+    """Clocks of many cases at once, by case id then clock name."""
+    found: dict[str, dict[str, ClockState]] = {}
+    if not case_ids:
+        return found
+    rows = conn.execute(
+        select(clocks.c.case_id, *COLUMNS).where(clocks.c.case_id.in_(sorted(set(case_ids))))
+    )
+    for r in rows:
+        found.setdefault(r[0], {})[r[1]] = clock_from_row(r[1:])
+    return found
+
+
+def save(conn: Connection, rows: Sequence[tuple[str, ClockState, bool]]) -> None:
+    """Write ``(case_id, state, exists)`` rows: an update where the row exists, else an insert."""
+    updates, inserts = [], []
+    for case_id, state, exists in rows:
+        values = _values(state)
+        if exists:
+            params = {f"v_{k}": v for k, v in values.items()}
+            updates.append({"b_case": case_id, "b_name": state.name, **params})
+        else:
+            inserts.append({"case_id": case_id, "name": state.name, **values})
+    if updates:
+        conn.execute(_UPDATE, updates[0] if len(updates) == 1 else updates)
+    if inserts:
+        conn.execute(_INSERT, inserts[0] if len(inserts) == 1 else inserts)
+
+
+def overdue(
+    conn: Connection, now: dt.datetime, limit: int, offset: int = 0
+) -> list[tuple[str, ClockState]]:
+    """Running clocks past their due time, most overdue first (an index-only page)."""
+    rows = conn.execute(
+        select(clocks.c.case_id, *COLUMNS)
+        .where(clocks.c.phase == "running", clocks.c.due_at <= now)
+        .order_by(clocks.c.due_at, clocks.c.case_id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [(r[0], clock_from_row(r[1:])) for r in rows]
+
+
+def provisional_case_ids(conn: Connection) -> list[str]:
+    """Cases with a running or paused clock whose deadline is provisional."""
+    rows = conn.execute(
+        select(clocks.c.case_id)
+        .where(clocks.c.provisional.is_(True), clocks.c.phase.in_(["running", "paused"]))
+        .distinct()
+        .order_by(clocks.c.case_id)
+    )
+    return [r[0] for r in rows]

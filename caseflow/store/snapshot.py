@@ -1,0 +1,91 @@
+"""
+Loading a :class:`~caseflow.pipeline.snapshot.Snapshot`: the case row and its clocks in
+one query (a LEFT JOIN), then only the parts the workflow's step kinds read.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import bindparam, select
+
+from caseflow.pipeline.snapshot import INCIDENTS, ITEMS, VOTES, Snapshot, VoteCounts, Voter
+from caseflow.store import cases as case_rows
+from caseflow.store import clocks as clock_rows
+from caseflow.store import incidents, votes, workitems
+from caseflow.store.tables import cases, clocks
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sqlalchemy.engine import Connection
+
+    from caseflow.records import VoteRound
+
+_N = len(case_rows.COLUMNS)
+_CASE_AND_CLOCKS = (
+    select(
+        *case_rows.COLUMNS,
+        cases.c.history_count,
+        *(c.label(f"k_{c.name}") for c in clock_rows.COLUMNS),
+    )
+    .select_from(cases.outerjoin(clocks, clocks.c.case_id == cases.c.id))
+    .where(cases.c.id == bindparam("b_id"))
+)
+
+
+def load_head(conn: Connection, case_id: str) -> Snapshot | None:
+    """The case row and its clocks (one round trip); None if there is no such case."""
+    rows = conn.execute(_CASE_AND_CLOCKS, {"b_id": case_id}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    found = {
+        r[_N + 1]: clock_rows.clock_from_row(r[_N + 1 :]) for r in rows if r[_N + 1] is not None
+    }
+    return Snapshot(case_rows.case_from_row(first), first[_N], found)
+
+
+def load_parts(
+    conn: Connection, head: Snapshot, parts: frozenset[str], voter: str | None = None
+) -> Snapshot:
+    """The snapshot with the vote rounds, work items and open incidents it needs."""
+    case = head.case
+    if case is None or not parts.intersection({VOTES, ITEMS, INCIDENTS}):
+        return head
+    rounds: tuple[VoteRound, ...] = ()
+    counts = None
+    standing = None
+    if VOTES in parts:
+        rounds = tuple(votes.rounds(conn, case.id))
+        latest = rounds[-1] if rounds else None
+        if latest is not None and latest.status == "open":
+            tally = votes.tally(conn, latest.id)
+            counts = VoteCounts(
+                tally["yes"], tally["no"], tally["abstain"], tally["present"], tally["ballots"]
+            )
+            if voter is not None:
+                status = votes.voter_status(conn, latest.id, voter)
+                standing = Voter(voter, status.member, status.present, status.voted)
+    items = tuple(workitems.load(conn, case.id)) if ITEMS in parts else ()
+    found = tuple(incidents.find(conn, case_id=case.id)) if INCIDENTS in parts else ()
+    return Snapshot(
+        case,
+        head.history_count,
+        head.clocks,
+        rounds,
+        counts,
+        standing,
+        items,
+        found,
+    )
+
+
+def load_heads(conn: Connection, case_ids: Sequence[str]) -> dict[str, Snapshot]:
+    """Case rows and clocks of many cases (two queries), for batches."""
+    heads = case_rows.load_many(conn, case_ids)
+    by_case = clock_rows.load_many(conn, list(heads))
+    return {
+        cid: Snapshot(head.case, head.history_count, by_case.get(cid, {}))
+        for cid, head in heads.items()
+    }

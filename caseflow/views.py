@@ -1,0 +1,187 @@
+"""
+What the engine's queries return besides cases and history: clocks, votes, listing rows.
+
+Plain frozen dataclasses with a JSON form (``to_dict()``, the field names the CLI's
+``--json`` prints).
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from caseflow.clocks.runtime import local_day
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from caseflow.cases import Case
+    from caseflow.clocks.runtime import ClockState
+
+
+def _iso(value: dt.datetime | dt.date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class ClockView:
+    """A clock of a case as a listing shows it: status, due time, days left."""
+
+    name: str
+    status: str
+    due_at: dt.datetime | None
+    last_day: dt.date | None
+    provisional: bool
+    days_left: int | None
+    extensions: int
+    escalation_step: int
+    state: ClockState
+
+    @classmethod
+    def of(cls, state: ClockState, now: dt.datetime, tz: str) -> ClockView:
+        days_left = None
+        if state.last_day is not None and state.phase == "running":
+            days_left = (state.last_day - local_day(now, tz)).days
+        return cls(
+            state.name,
+            state.status,
+            state.due_at,
+            state.last_day,
+            state.provisional,
+            days_left,
+            state.extensions,
+            state.escalation_step,
+            state,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status,
+            "last_day": _iso(self.last_day),
+            "due_at": _iso(self.due_at),
+            "provisional": self.provisional,
+            "days_left": self.days_left,
+            "extensions": self.extensions,
+            "escalation_step": self.escalation_step,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class VoteView:
+    """A vote round as ``caseflow votes show`` prints it."""
+
+    case_id: str
+    state: str
+    round: int
+    status: str
+    secret: bool
+    electorate: int
+    present: int
+    yes: int
+    no: int
+    abstain: int
+    min_present: int
+    min_yes: int | None
+    result: dict[str, Any] | None
+    ballots: list[tuple[str, str | None]]
+    attendance: list[tuple[str, str, str]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "case_id": self.case_id,
+            "state": self.state,
+            "round": self.round,
+            "status": self.status,
+            "secret": self.secret,
+            "electorate": self.electorate,
+            "present": self.present,
+            "yes": self.yes,
+            "no": self.no,
+            "abstain": self.abstain,
+            "min_present": self.min_present,
+            "min_yes": self.min_yes,
+            "result": self.result,
+            "ballots": [list(b) for b in self.ballots],
+            "attendance": [list(a) for a in self.attendance],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRow:
+    """A case as a listing shows it: its worst clock status, next due time, open incidents."""
+
+    case: Case
+    clock_status: str | None
+    next_due: dt.datetime | None
+    open_incidents: int
+    #: The last day of the running clock due soonest (its deadline ends at 24:00 of it).
+    last_day: dt.date | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.case.to_dict(),
+            "clock_status": self.clock_status,
+            "next_due": _iso(self.next_due),
+            "last_day": _iso(self.last_day),
+            "open_incidents": self.open_incidents,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class EventChoice:
+    """An event the case can take in its current state, and who may fire it."""
+
+    name: str
+    title: str
+    to: tuple[str, ...]
+    roles: tuple[str, ...]
+    automatic: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "to": list(self.to),
+            "roles": list(self.roles),
+            "automatic": self.automatic,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAction:
+    """A side effect queued or being retried (not yet done, not yet an incident)."""
+
+    timer_id: int
+    action: str
+    attempts: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"timer_id": self.timer_id, "action": self.action, "attempts": self.attempts}
+
+
+#: Clock statuses from worst to best, as a listing colours a case.
+SEVERITY = ("breached", "warned", "running", "paused")
+
+
+def clock_status(states: Any, now: dt.datetime) -> str | None:
+    """
+    The worst status among a case's clocks, judged at ``now``.
+
+    ``breached``: a running clock past its due time (swept or not yet); ``warned``: one in
+    its warning window; ``running``; ``paused``; None when no clock is running or paused.
+    """
+    found: set[str] = set()
+    for s in states:
+        if s.phase == "paused":
+            found.add("paused")
+        elif s.phase == "running":
+            if s.breached_at is not None or (s.due_at is not None and s.due_at <= now):
+                found.add("breached")
+            elif s.warned_at is not None or (s.warn_at is not None and s.warn_at <= now):
+                found.add("warned")
+            else:
+                found.add("running")
+    return next((s for s in SEVERITY if s in found), None)
