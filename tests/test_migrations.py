@@ -272,10 +272,23 @@ def upgrade_with_data(engine: sa.Engine, head: Schema, folder: Path) -> None:
 
     with engine.connect() as conn:
         after = sa.inspect(conn)
+        renumbered = "version" not in before.tables["cf_history"].c  # 0007: seq per case
         for table in before.tables:
             kept = {c["name"] for c in after.get_columns(table)}
             columns = [c.name for c in before.tables[table].columns if c.name in kept]
+            if renumbered and table == "cf_history":
+                columns.remove("seq")
             assert _expected(written, table, columns) == rows.read(conn, table, columns), table
+        if renumbered:  # the old seq (the case version) moved to `version`; seq counts lines
+            old = sorted(((r["id"], r["case_id"], r["seq"]) for r in written["cf_history"]))
+            firsts: dict[str, int] = {}
+            expected = []
+            for line_id, case_id, seq in old:
+                firsts[case_id] = firsts.get(case_id, 0) + 1
+                expected.append((line_id, seq, firsts[case_id]))
+            assert sorted(expected, key=repr) == rows.read(
+                conn, "cf_history", ["id", "version", "seq"]
+            )
         old_votes = before.tables.get("cf_votes")
         if old_votes is not None and "electorate" in old_votes.c:  # 0003 as shipped
             shipped = written["cf_votes"]
@@ -408,7 +421,7 @@ class TestShippedDatabases:
 
     def test_offline_sql_says_the_repair_needs_a_database(self):
         """--sql cannot inspect: 0006 emits no statement, only a comment saying so."""
-        sql = migrate.upgrade_sql("postgresql://u@nowhere/db", start="0005")
+        sql = migrate.upgrade_sql("postgresql://u@nowhere/db", "0006", start="0005")
         assert "0006 repairs databases" in sql
         assert "ALTER" not in sql
         assert "CREATE" not in sql

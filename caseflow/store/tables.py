@@ -188,7 +188,7 @@ idempotency = Table(
     Column("scope", String(200), primary_key=True, server_default="legacy"),
     Column("key", String(200), primary_key=True),
     # a hash of the request, so the same key with another request is refused
-    Column("fingerprint", String(64), nullable=False, server_default=""),
+    Column("fingerprint", String(64), nullable=False),
     Column("case_id", Id, nullable=False),
     Column("operation", String(100), nullable=False),
     Column("result", Json, nullable=False),

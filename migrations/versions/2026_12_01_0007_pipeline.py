@@ -12,7 +12,7 @@
 - ``cf_timers.last_error``: why the last attempt of a timer's effect failed.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01
 """
 
@@ -24,17 +24,21 @@ from alembic import op
 from caseflow.store.tables import UTCDateTime
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("cf_cases") as batch:
-        batch.add_column(sa.Column("history_count", sa.Integer, nullable=False, server_default="0"))
-    with op.batch_alter_table("cf_history") as batch:
-        batch.add_column(sa.Column("version", sa.Integer, nullable=False, server_default="0"))
-        batch.add_column(sa.Column("recorded_at", UTCDateTime, nullable=True))
+    # plain ALTER TABLE ... ADD COLUMN everywhere (no table rebuild on SQLite: rebuilding a
+    # parent table there would cascade-delete its children's rows)
+    op.add_column(
+        "cf_cases", sa.Column("history_count", sa.Integer, nullable=False, server_default="0")
+    )
+    op.add_column(
+        "cf_history", sa.Column("version", sa.Integer, nullable=False, server_default="0")
+    )
+    op.add_column("cf_history", sa.Column("recorded_at", UTCDateTime, nullable=True))
     op.execute("UPDATE cf_history SET version = seq, recorded_at = at")
     op.execute(
         "UPDATE cf_history SET seq = numbered.n FROM ("
@@ -47,32 +51,56 @@ def upgrade() -> None:
     )
     op.drop_index("ix_cf_history_case_id_seq", table_name="cf_history")
     op.create_index("ix_cf_history_case_id_seq", "cf_history", ["case_id", "seq"], unique=True)
-    with op.batch_alter_table("cf_timers") as batch:
-        batch.add_column(sa.Column("last_error", sa.Text, nullable=True))
-    with op.batch_alter_table("cf_idempotency") as batch:
-        batch.add_column(
-            sa.Column("scope", sa.String(200), nullable=False, server_default="legacy")
+    op.add_column("cf_timers", sa.Column("last_error", sa.Text, nullable=True))
+    _scoped_keys()
+
+
+def _scoped_keys() -> None:
+    """cf_idempotency gets (scope, key) as its key: PostgreSQL alters it, SQLite copies it."""
+    if op.get_context().dialect.name == "postgresql":
+        op.add_column(
+            "cf_idempotency",
+            sa.Column("scope", sa.String(200), nullable=False, server_default="legacy"),
         )
-        batch.add_column(sa.Column("fingerprint", sa.String(64), nullable=False, server_default=""))
-        batch.drop_constraint("pk_cf_idempotency", type_="primary")
-        batch.create_primary_key("pk_cf_idempotency", ["scope", "key"])
+        op.add_column(
+            "cf_idempotency",
+            sa.Column("fingerprint", sa.String(64), nullable=False, server_default=""),
+        )
+        op.alter_column("cf_idempotency", "fingerprint", server_default=None)
+        op.drop_constraint("pk_cf_idempotency", "cf_idempotency", type_="primary")
+        op.create_primary_key("pk_cf_idempotency", "cf_idempotency", ["scope", "key"])
+        return
+    op.create_table(
+        "cf_idempotency_0007",
+        sa.Column("scope", sa.String(200), nullable=False, server_default="legacy"),
+        sa.Column("key", sa.String(200), nullable=False),
+        sa.Column("fingerprint", sa.String(64), nullable=False),
+        sa.Column("case_id", sa.String(32), nullable=False),
+        sa.Column("operation", sa.String(100), nullable=False),
+        sa.Column("result", sa.JSON, nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.PrimaryKeyConstraint("scope", "key", name="pk_cf_idempotency"),
+    )
+    op.execute(
+        "INSERT INTO cf_idempotency_0007 (scope, key, fingerprint, case_id, operation, result,"
+        " created_at) SELECT 'legacy', key, '', case_id, operation, result, created_at"
+        " FROM cf_idempotency"
+    )
+    op.drop_table("cf_idempotency")
+    op.rename_table("cf_idempotency_0007", "cf_idempotency")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("cf_idempotency") as batch:
-        batch.drop_constraint("pk_cf_idempotency", type_="primary")
     op.execute("DELETE FROM cf_idempotency WHERE scope != 'legacy'")
     with op.batch_alter_table("cf_idempotency") as batch:
+        batch.drop_constraint("pk_cf_idempotency", type_="primary")
         batch.create_primary_key("pk_cf_idempotency", ["key"])
         batch.drop_column("fingerprint")
         batch.drop_column("scope")
-    with op.batch_alter_table("cf_timers") as batch:
-        batch.drop_column("last_error")
+    op.drop_column("cf_timers", "last_error")
     op.drop_index("ix_cf_history_case_id_seq", table_name="cf_history")
     op.execute("UPDATE cf_history SET seq = version")
     op.create_index("ix_cf_history_case_id_seq", "cf_history", ["case_id", "seq"])
-    with op.batch_alter_table("cf_history") as batch:
-        batch.drop_column("recorded_at")
-        batch.drop_column("version")
-    with op.batch_alter_table("cf_cases") as batch:
-        batch.drop_column("history_count")
+    op.drop_column("cf_history", "recorded_at")
+    op.drop_column("cf_history", "version")
+    op.drop_column("cf_cases", "history_count")
