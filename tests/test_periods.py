@@ -18,6 +18,7 @@ from caseflow_cn_calendar import ChineseCalendar
 from hypothesis import given
 from hypothesis import strategies as st
 
+from caseflow.abc import Calendar
 from caseflow.clocks.calendars import CalendarOverlay, OverlayCalendar, WeekdayCalendar
 from caseflow.clocks.durations import Duration, parse_duration
 from caseflow.clocks.periods import Due, Remaining, after, compute_due, remaining, warn_at
@@ -41,6 +42,26 @@ def end_of(day: dt.date) -> dt.datetime:
 def due(text, start, calendar=CN, **kwargs):
     """compute_due with the duration written as an admin writes it."""
     return compute_due(start, parse_duration(text), calendar, **kwargs)
+
+
+class FourDayWeek(Calendar):
+    """Test calendar: no data for any day; its provisional rule is Monday-Thursday."""
+
+    def covers(self, day: dt.date) -> bool:
+        return False
+
+    def is_workday(self, day: dt.date) -> bool:
+        raise LookupError(day.isoformat())
+
+    def provisional_is_workday(self, day: dt.date) -> bool:
+        return day.weekday() < 4
+
+
+class NoRule(FourDayWeek):
+    """Test calendar whose provisional rule cannot answer (raises LookupError)."""
+
+    def provisional_is_workday(self, day: dt.date) -> bool:
+        raise LookupError(day.isoformat())
 
 
 class TestWorkdays:
@@ -240,6 +261,18 @@ class TestHours:
 
 
 class TestProvisional:
+    def test_the_calendars_provisional_rule_decides_uncovered_days(self):
+        """4 workdays from Mon 4 Jan 2027 under a Monday-Thursday rule: Mon 11 Jan, provisional."""
+        assert Due(D(2027, 1, 11), end_of(D(2027, 1, 11)), provisional=True) == due(
+            "4 workdays", at(2027, 1, 4, 9), FourDayWeek()
+        )
+
+    def test_a_rule_that_cannot_answer_falls_back_to_monday_friday(self):
+        """A provisional rule raising LookupError never fails a deadline: Mon-Fri, Fri 8 Jan."""
+        assert Due(D(2027, 1, 8), end_of(D(2027, 1, 8)), provisional=True) == due(
+            "4 workdays", at(2027, 1, 4, 9), NoRule()
+        )
+
     def test_period_into_2027_is_provisional_with_monday_friday(self):
         """10 workdays from Fri 25 Dec 2026: Fri 1 Jan 2027 counted as a weekday -> 8 Jan."""
         assert Due(D(2027, 1, 8), end_of(D(2027, 1, 8)), provisional=True) == due(
