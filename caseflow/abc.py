@@ -7,11 +7,11 @@ Plugins are found by name through one entry-point group per kind (``caseflow.cal
 
 from __future__ import annotations
 
+import datetime as dt
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import datetime as dt
     from collections.abc import Mapping, Sequence
 
 
@@ -21,7 +21,8 @@ class Calendar(ABC):
 
     Implementations know some years for certain (statutory holidays and make-up
     working days published) and not others. Period arithmetic asks :meth:`covers`
-    first; for days the calendar does not cover it falls back to Monday-Friday and
+    first; for days the calendar does not cover it asks
+    :meth:`provisional_is_workday` (Monday-Friday unless the calendar knows better) and
     marks the result provisional.
     """
 
@@ -45,6 +46,38 @@ class Calendar(ABC):
 
         :raises LookupError: if the calendar does not cover ``day``.
         """
+
+    def provisional_is_workday(self, day: dt.date) -> bool:
+        """
+        Whether ``day`` is a working day by the rule used where there is no data for it.
+
+        Period arithmetic calls this for days :meth:`covers` is false for (and marks
+        the result provisional). The default is Monday-Friday. A calendar that knows
+        the rules a future schedule must follow overrides it: ``cn`` adds the statutory
+        holidays and their in-lieu days, fixed by law, but cannot know the make-up
+        working days (调休) a published schedule adds. It is defined for every day,
+        covered or not, and must be cheap: period arithmetic calls it once per day
+        counted.
+
+        :raises: nothing.
+        """
+        return day.weekday() < 5
+
+    def covers_year(self, year: int) -> bool:
+        """
+        Whether the calendar has authoritative data for every day of ``year``.
+
+        The default asks :meth:`covers` for each day; calendars that know their data by
+        the year override it with something cheaper.
+
+        :raises: nothing.
+        """
+        day = dt.date(year, 1, 1)
+        while day.year == year:
+            if not self.covers(day):
+                return False
+            day += dt.timedelta(days=1)
+        return True
 
 
 class Notifier(ABC):

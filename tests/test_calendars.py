@@ -18,6 +18,7 @@ from caseflow.clocks.calendars import (
     WeekdayCalendar,
     load_calendar,
     load_overlay,
+    year_status,
 )
 from caseflow.errors import DefinitionError
 
@@ -27,6 +28,49 @@ D = dt.date
 def days(first: dt.date, last: dt.date) -> list[dt.date]:
     """Every day from ``first`` to ``last`` inclusive."""
     return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+class FirstHalfOf2027(Calendar):
+    """Test calendar: data for Jan-Jun 2027 only (Monday-Friday); no provisional rule."""
+
+    def covers(self, day: dt.date) -> bool:
+        return day.year == 2027 and day.month <= 6
+
+    def is_workday(self, day: dt.date) -> bool:
+        return day.weekday() < 5
+
+
+class FourDayWeek(Calendar):
+    """Test calendar: covers nothing; its provisional rule is Monday-Thursday."""
+
+    def covers(self, day: dt.date) -> bool:
+        return False
+
+    def is_workday(self, day: dt.date) -> bool:
+        raise LookupError(day.isoformat())
+
+    def provisional_is_workday(self, day: dt.date) -> bool:
+        return day.weekday() < 4
+
+
+class TestCalendarDefaults:
+    def test_provisional_rule_defaults_to_monday_to_friday(self):
+        """Without an override, Mon 4-Fri 8 Jan 2027 work and Sat 9-Sun 10 rest."""
+        week = days(D(2027, 1, 4), D(2027, 1, 10))
+        calendar = FirstHalfOf2027()
+        assert [True, True, True, True, True, False, False] == [
+            calendar.provisional_is_workday(d) for d in week
+        ]
+
+    def test_covers_year_needs_every_day(self):
+        """The default covers_year asks covers() for each day: a half-covered 2027 is not."""
+        calendar = FirstHalfOf2027()
+        assert (False, False) == (calendar.covers_year(2027), calendar.covers_year(2026))
+
+    def test_covers_year_of_a_fully_covered_year(self):
+        """An overlay year is covered as a whole, even over a base that knows nothing."""
+        calendar = OverlayCalendar(FourDayWeek(), [CalendarOverlay(2027)])
+        assert (True, False) == (calendar.covers_year(2027), calendar.covers_year(2028))
 
 
 class TestChineseCalendarFacts:
@@ -175,6 +219,19 @@ class TestCalendarOverlay:
         """A day cannot be both a holiday and a make-up working day."""
         with pytest.raises(ValueError, match="both"):
             CalendarOverlay(2027, frozenset({D(2027, 1, 2)}), frozenset({D(2027, 1, 2)}))
+
+    def test_provisional_rule_is_the_bases(self):
+        """Outside its overlays, an OverlayCalendar uses its base's provisional rule."""
+        calendar = OverlayCalendar(FourDayWeek(), [CalendarOverlay(2027)])
+        friday = D(2028, 1, 7)
+        assert (False, False) == (calendar.covers(friday), calendar.provisional_is_workday(friday))
+
+    def test_weekday_calendar_covers_every_year(self):
+        """WeekdayCalendar covers every year (cheaply, without asking day by day)."""
+        assert (True, True) == (
+            WeekdayCalendar().covers_year(1900),
+            WeekdayCalendar().covers_year(2999),
+        )
 
 
 OVERLAY_YAML = """\
@@ -353,3 +410,31 @@ class TestLoadCalendar:
         """Passing something that is not a Calendar is a TypeError."""
         with pytest.raises(TypeError):
             load_calendar(NotACalendar())
+
+
+class TestYearStatus:
+    def test_cn_official_through_2026(self):
+        """cn: 2004-2026 are published (chinesecalendar 1.11); 2003 and 2027 are not."""
+        status = year_status(ChineseCalendar(), [2027, 2026, 2004, 2003])
+        assert {
+            2003: "provisional",
+            2004: "official",
+            2026: "official",
+            2027: "provisional",
+        } == status
+        assert [2003, 2004, 2026, 2027] == list(status)
+
+    def test_an_overlay_makes_its_year_official(self):
+        """An admin overlay for 2027 (caseflow calendar load) makes 2027 official, not 2028."""
+        calendar = OverlayCalendar(ChineseCalendar(), [CalendarOverlay(2027)])
+        assert {2026: "official", 2027: "official", 2028: "provisional"} == year_status(
+            calendar, range(2026, 2029)
+        )
+
+    def test_weekdays_are_always_official(self):
+        """The weekday calendar has data for every year."""
+        assert {2027: "official", 2100: "official"} == year_status(WeekdayCalendar(), [2100, 2027])
+
+    def test_partly_covered_year_is_provisional(self):
+        """A year the calendar covers only in part is provisional."""
+        assert {2027: "provisional"} == year_status(FirstHalfOf2027(), [2027, 2027])

@@ -5,7 +5,10 @@ Every 2026 date asserted here was checked against ``chinese_calendar`` (see
 ``TestChineseCalendarFacts`` in test_calendars.py, which pins the facts relied on):
 Spring Festival Feb 15-23 off, make-up Sat Feb 14 and Sat Feb 28; Labour Day May 1-5
 off, make-up Sat May 9; Mid-Autumn Fri Sep 25-Sun Sep 27 off; National Day Oct 1-7 off,
-make-up Sun Sep 20 and Sat Oct 10. 2027 is unknown to ``chinese_calendar``.
+make-up Sun Sep 20 and Sat Oct 10. 2027 is unknown to ``chinese_calendar``: periods
+reaching into it use the ``cn`` provisional rule (weekends, the statutory holidays of
+全国年节及纪念日放假办法 art. 2 and their in-lieu days under art. 6; the 2027 dates are
+pinned and sourced in test_statutory_calendar.py) and are marked provisional.
 """
 
 from __future__ import annotations
@@ -18,7 +21,14 @@ from caseflow_cn_calendar import ChineseCalendar
 from hypothesis import given
 from hypothesis import strategies as st
 
-from caseflow.clocks.calendars import CalendarOverlay, OverlayCalendar, WeekdayCalendar
+from caseflow.abc import Calendar
+from caseflow.clocks.calendars import (
+    CalendarOverlay,
+    OverlayCalendar,
+    WeekdayCalendar,
+    load_calendar,
+    load_overlay,
+)
 from caseflow.clocks.durations import Duration, parse_duration
 from caseflow.clocks.periods import Due, Remaining, after, compute_due, remaining, warn_at
 
@@ -41,6 +51,26 @@ def end_of(day: dt.date) -> dt.datetime:
 def due(text, start, calendar=CN, **kwargs):
     """compute_due with the duration written as an admin writes it."""
     return compute_due(start, parse_duration(text), calendar, **kwargs)
+
+
+class FourDayWeek(Calendar):
+    """Test calendar: no data for any day; its provisional rule is Monday-Thursday."""
+
+    def covers(self, day: dt.date) -> bool:
+        return False
+
+    def is_workday(self, day: dt.date) -> bool:
+        raise LookupError(day.isoformat())
+
+    def provisional_is_workday(self, day: dt.date) -> bool:
+        return day.weekday() < 4
+
+
+class NoRule(FourDayWeek):
+    """Test calendar whose provisional rule cannot answer (raises LookupError)."""
+
+    def provisional_is_workday(self, day: dt.date) -> bool:
+        raise LookupError(day.isoformat())
 
 
 class TestWorkdays:
@@ -240,14 +270,35 @@ class TestHours:
 
 
 class TestProvisional:
-    def test_period_into_2027_is_provisional_with_monday_friday(self):
-        """10 workdays from Fri 25 Dec 2026: Fri 1 Jan 2027 counted as a weekday -> 8 Jan."""
+    def test_the_calendars_provisional_rule_decides_uncovered_days(self):
+        """4 workdays from Mon 4 Jan 2027 under a Monday-Thursday rule: Mon 11 Jan, provisional."""
+        assert Due(D(2027, 1, 11), end_of(D(2027, 1, 11)), provisional=True) == due(
+            "4 workdays", at(2027, 1, 4, 9), FourDayWeek()
+        )
+
+    def test_a_rule_that_cannot_answer_falls_back_to_monday_friday(self):
+        """A provisional rule raising LookupError never fails a deadline: Mon-Fri, Fri 8 Jan."""
         assert Due(D(2027, 1, 8), end_of(D(2027, 1, 8)), provisional=True) == due(
+            "4 workdays", at(2027, 1, 4, 9), NoRule()
+        )
+
+    def test_period_into_2027_skips_new_years_day_provisionally(self):
+        """10 workdays from Fri 25 Dec 2026: 元旦 Fri 1 Jan 2027 is off (放假办法 art. 2) -> Mon 11 Jan."""
+        # Dec 28-31 (4), Jan 1 元旦, Jan 4-8 (9), Jan 11 (10).
+        assert Due(D(2027, 1, 11), end_of(D(2027, 1, 11)), provisional=True) == due(
             "10 workdays", at(2026, 12, 25, 10)
         )
 
+    def test_twenty_workdays_from_15_december_2026(self):
+        """20 workdays (行政许可法 art. 42) from Tue 15 Dec 2026 end Wed 13 Jan 2027, provisional."""
+        # Dec 16-18 (3), Dec 21-25 (8), Dec 28-31 (12), Jan 1 元旦 off (放假办法 art. 2),
+        # Jan 4-8 (17), Jan 11-13 (20). Monday-Friday alone would have said Tue 12 Jan.
+        assert Due(D(2027, 1, 13), end_of(D(2027, 1, 13)), provisional=True) == due(
+            "20 workdays", at(2026, 12, 15, 10)
+        )
+
     def test_overlay_for_2027_makes_it_exact(self):
-        """With admin data making 1 Jan 2027 a holiday: 11 Jan, not provisional."""
+        """With admin data making 1 Jan 2027 a holiday: 11 Jan, no longer provisional."""
         calendar = OverlayCalendar(CN, [CalendarOverlay(2027, frozenset({D(2027, 1, 1)}))])
         assert Due(D(2027, 1, 11), end_of(D(2027, 1, 11)), provisional=False) == due(
             "10 workdays", at(2026, 12, 25, 10), calendar
@@ -262,9 +313,10 @@ class TestProvisional:
         )
 
     def test_days_period_ending_in_2027(self):
-        """10 days from 22 Dec 2026 = Fri 1 Jan 2027: provisional; exact data rolls it to 4 Jan."""
+        """10 days from 22 Dec 2026 = 元旦 Fri 1 Jan 2027 rolls to Mon 4 Jan (民法典 art. 203)."""
+        # Provisional by the statutory rule (放假办法 art. 2); exact with the overlay.
         calendar = OverlayCalendar(CN, [CalendarOverlay(2027, frozenset({D(2027, 1, 1)}))])
-        assert Due(D(2027, 1, 1), end_of(D(2027, 1, 1)), provisional=True) == due(
+        assert Due(D(2027, 1, 4), end_of(D(2027, 1, 4)), provisional=True) == due(
             "10 days", at(2026, 12, 22, 10)
         )
         assert Due(D(2027, 1, 4), end_of(D(2027, 1, 4)), provisional=False) == due(
@@ -278,9 +330,15 @@ class TestProvisional:
         )
 
     def test_far_future_never_raises(self):
-        """Years with no data anywhere still compute (Monday-Friday), marked provisional."""
+        """Years with no data anywhere still compute by the statutory rule, marked provisional."""
+        # Fri 1 Jan 2100 is the uncounted start day; Jan 4-6 are days 1-3.
         result = due("3 workdays", at(2100, 1, 1))
         assert (D(2100, 1, 6), True) == (result.last_day, result.provisional)
+
+    def test_past_the_lunar_tables_never_raises(self):
+        """2101 (no lunar dates known): 元旦 Sat 1 Jan 2101 still made up on Mon 3 Jan (art. 6)."""
+        result = due("3 workdays", at(2101, 1, 1))
+        assert (D(2101, 1, 6), True) == (result.last_day, result.provisional)
 
     def test_paused_uncovered_days_are_not_classified(self):
         """Days skipped by a pause are never classified, so they cannot make it provisional."""
@@ -291,6 +349,94 @@ class TestProvisional:
         )
         assert Due(D(2003, 12, 31), end_of(D(2003, 12, 31)), provisional=True) == due(
             "1 workdays", at(2003, 12, 30)
+        )
+
+
+class TestStatutoryRule2027:
+    """
+    Periods across 2027's statutory holidays, by the cn provisional rule.
+
+    The rest days are weekends, the holidays of 全国年节及纪念日放假办法 art. 2 and, for
+    those on a weekend, the in-lieu weekday of art. 6. 2027 dates (sources in
+    test_statutory_calendar.py): 元旦 Fri 1 Jan; 春节 除夕 Fri 5 Feb to 初三 Mon 8 Feb, in
+    lieu of Sat 6 and Sun 7: Tue 9 and Wed 10 Feb; 清明 Mon 5 Apr; 劳动节 Sat 1 and Sun 2
+    May, in lieu Mon 3 and Tue 4 May; 端午 Wed 9 Jun; 中秋 Wed 15 Sep; 国庆 Fri 1, Sat 2 and
+    Sun 3 Oct, in lieu Mon 4 and Tue 5 Oct. No make-up working day (调休) is assumed.
+    """
+
+    def test_spring_festival(self):
+        """3 workdays (行政许可法 art. 82) from Thu 4 Feb 2027: Feb 5-10 off (art. 2, 6) -> Mon 15 Feb."""
+        # Feb 11 (1), Feb 12 (2), Feb 15 (3); Monday-Friday alone would say Tue 9 Feb.
+        assert Due(D(2027, 2, 15), end_of(D(2027, 2, 15)), provisional=True) == due(
+            "3 workdays", at(2027, 2, 4, 9)
+        )
+
+    def test_qingming(self):
+        """1 workday from Fri 2 Apr 2027: 清明 Mon 5 Apr is off (art. 2) -> Tue 6 Apr."""
+        assert D(2027, 4, 6) == due("1 workdays", at(2027, 4, 2, 9)).last_day
+
+    def test_labour_day_on_a_weekend_is_made_up(self):
+        """1 workday from Fri 30 Apr 2027: May 1-2 fall on the weekend, made up May 3-4 (art. 6) -> Wed 5 May."""
+        assert D(2027, 5, 5) == due("1 workdays", at(2027, 4, 30, 9)).last_day
+
+    def test_dragon_boat(self):
+        """1 workday from Tue 8 Jun 2027: 端午 Wed 9 Jun is off (art. 2) -> Thu 10 Jun."""
+        assert D(2027, 6, 10) == due("1 workdays", at(2027, 6, 8, 9)).last_day
+
+    def test_mid_autumn(self):
+        """1 workday from Tue 14 Sep 2027: 中秋 Wed 15 Sep is off (art. 2) -> Thu 16 Sep."""
+        assert D(2027, 9, 16) == due("1 workdays", at(2027, 9, 14, 9)).last_day
+
+    def test_national_day(self):
+        """3 workdays from Thu 30 Sep 2027: Oct 1-3 off, Oct 4-5 in lieu (art. 2, 6) -> Fri 8 Oct."""
+        assert Due(D(2027, 10, 8), end_of(D(2027, 10, 8)), provisional=True) == due(
+            "3 workdays", at(2027, 9, 30, 9)
+        )
+
+    def test_days_period_ending_on_a_holiday_rolls_past_the_in_lieu_days(self):
+        """10 days from Tue 21 Sep 2027 = 国庆 Fri 1 Oct: rolls to Wed 6 Oct (民法典 art. 203; art. 6)."""
+        assert Due(D(2027, 10, 6), end_of(D(2027, 10, 6)), provisional=True) == due(
+            "10 days", at(2027, 9, 21, 9)
+        )
+
+    def test_month_period_ending_on_new_years_eve(self):
+        """1 month from Tue 5 Jan 2027 = 除夕 Fri 5 Feb (民法典 art. 202): rolls to Thu 11 Feb (art. 203)."""
+        assert Due(D(2027, 2, 11), end_of(D(2027, 2, 11)), provisional=True) == due(
+            "1 month", at(2027, 1, 5, 9)
+        )
+
+    def test_remaining_skips_the_spring_festival(self):
+        """On Mon 1 Feb 2027, 7 working days are left up to Mon 15 Feb (Feb 1-4, 11, 12, 15)."""
+        deadline = due("3 workdays", at(2027, 2, 4, 9))
+        assert Remaining(7, "workdays", overdue=False, provisional=True) == remaining(
+            deadline, at(2027, 2, 1, 9), CN
+        )
+
+    def test_warning_skips_national_day(self):
+        """3 workdays before Fri 8 Oct 2027 is Thu 30 Sep: the warning is at its 24:00."""
+        deadline = due("3 workdays", at(2027, 9, 30, 9))
+        assert end_of(D(2027, 9, 30)) == warn_at(deadline, Duration(3, "workdays"), CN)
+
+    def test_overlay_loaded_for_2027_replaces_the_rule(self, tmp_path):
+        """With a 2027 overlay file (test data, not the real notice), the make-up Sat 9 Oct counts: Mon 11 Oct, exact."""
+        path = tmp_path / "cn-2027.yaml"
+        path.write_text(
+            'years:\n  2027:\n    holidays: ["2027-10-01..2027-10-07"]\n'
+            "    workdays: [2027-09-26, 2027-10-09]\n",
+            encoding="utf-8",
+        )
+        calendar = load_calendar("cn", load_overlay(path))
+        # Oct 8 (1), Sat Oct 9 make-up (2), Mon Oct 11 (3).
+        assert Due(D(2027, 10, 11), end_of(D(2027, 10, 11)), provisional=False) == due(
+            "3 workdays", at(2027, 9, 30, 9), calendar
+        )
+
+    def test_overlay_for_2027_leaves_2028_to_the_rule(self):
+        """Past a 2027 overlay, 2028 uses cn's rule: 元旦 Sat 1 Jan 2028 made up on Mon 3 Jan (art. 6)."""
+        calendar = OverlayCalendar(CN, [CalendarOverlay(2027)])
+        # Thu 30 Dec 2027 start: Fri 31 Dec (1), Mon 3 Jan in lieu, Tue 4 Jan (2).
+        assert Due(D(2028, 1, 4), end_of(D(2028, 1, 4)), provisional=True) == due(
+            "2 workdays", at(2027, 12, 30, 9), calendar
         )
 
 
@@ -369,9 +515,9 @@ class TestAfter:
         assert after(deadline, Duration(1, "days"), CN).provisional
 
     def test_after_into_unknown_year_becomes_provisional(self):
-        """Escalating from 31 Dec 2026 into 2027 classifies unknown days."""
+        """1 workday after Thu 31 Dec 2026 skips 元旦 Fri 1 Jan 2027 (放假办法 art. 2): Mon 4 Jan."""
         deadline = Due(D(2026, 12, 31), end_of(D(2026, 12, 31)), provisional=False)
-        assert Due(D(2027, 1, 1), end_of(D(2027, 1, 1)), provisional=True) == after(
+        assert Due(D(2027, 1, 4), end_of(D(2027, 1, 4)), provisional=True) == after(
             deadline, Duration(1, "workdays"), CN
         )
 
@@ -442,15 +588,15 @@ class TestRemaining:
 # Hypothesis takes naive bounds and attaches the time zone itself.
 starts = st.datetimes(
     min_value=dt.datetime(2025, 1, 1),  # noqa: DTZ001
-    max_value=dt.datetime(2027, 6, 30),  # noqa: DTZ001
+    max_value=dt.datetime(2027, 12, 31),  # noqa: DTZ001
     timezones=st.just(SHANGHAI),
 )
 small = st.integers(min_value=0, max_value=60)
 
 
 def classify(day: dt.date) -> bool:
-    """What the period code must have decided for ``day``: cn data, else Monday-Friday."""
-    return CN.is_workday(day) if CN.covers(day) else day.weekday() < 5
+    """What the period code must have decided for ``day``: cn data, else cn's provisional rule."""
+    return CN.is_workday(day) if CN.covers(day) else CN.provisional_is_workday(day)
 
 
 class TestProperties:

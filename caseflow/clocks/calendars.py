@@ -11,6 +11,10 @@ the schedule in a small YAML or JSON file (an *overlay*) as soon as it is announ
         holidays: [2027-01-01, "2027-02-06..2027-02-13", "2027-10-01..2027-10-07"]
         workdays: [2027-02-14, 2027-10-09]     # make-up working days (调休)
 
+Until a year is covered (by the plugin or an overlay), deadlines reaching into it are
+computed with the calendar's provisional rule and marked provisional; :func:`year_status`
+tells which years are which.
+
 Plugins are found by name in the ``caseflow.calendars`` entry-point group, loaded only
 when first asked for, and checked against :class:`~caseflow.abc.Calendar`.
 """
@@ -22,7 +26,7 @@ import json
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
@@ -38,12 +42,18 @@ __all__ = [
     "CalendarOverlay",
     "OverlayCalendar",
     "WeekdayCalendar",
+    "YearStatus",
     "load_calendar",
     "load_overlay",
+    "year_status",
 ]
 
 _ENTRY_POINT_GROUP = "caseflow.calendars"
 _RANGE_SEPARATOR = ".."
+
+#: ``official``: the calendar covers every day of the year (published data or an admin
+#: overlay); ``provisional``: it does not, and periods reaching into it are provisional.
+YearStatus = Literal["official", "provisional"]
 
 
 class WeekdayCalendar(Calendar):
@@ -61,6 +71,9 @@ class WeekdayCalendar(Calendar):
 
     def is_workday(self, day: dt.date) -> bool:
         return day.weekday() < 5
+
+    def covers_year(self, year: int) -> bool:  # noqa: ARG002 - every year is covered
+        return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +147,13 @@ class OverlayCalendar(Calendar):
             msg = f"calendar {self.name!r} has no data for {day.isoformat()}"
             raise LookupError(msg)
         return overlay.is_workday(day)
+
+    def covers_year(self, year: int) -> bool:
+        return year in self.overlays or self.base.covers_year(year)
+
+    def provisional_is_workday(self, day: dt.date) -> bool:
+        """The base calendar's provisional rule, for the years no overlay provides."""
+        return self.base.provisional_is_workday(day)
 
     def __repr__(self) -> str:
         return f"OverlayCalendar({self.base!r}, years={sorted(self.overlays)})"
@@ -261,6 +281,28 @@ def _parse_iso_day(text: str) -> dt.date:
         return dt.date.fromisoformat(stripped)
     except ValueError:
         raise ValueError(msg) from None
+
+
+# --- which years are official ---------------------------------------------------------
+
+
+def year_status(calendar: Calendar, years: Iterable[int]) -> dict[int, YearStatus]:
+    """
+    Which of ``years`` the calendar has official data for (``caseflow calendar status``).
+
+    A year is ``official`` when the calendar covers every day of it
+    (:meth:`~caseflow.abc.Calendar.covers_year`): the plugin's published data, or an
+    admin overlay. Otherwise it is ``provisional``: deadlines reaching into it are
+    computed with the calendar's provisional rule, marked provisional, and may move
+    once the year's schedule is loaded.
+
+    Returns:
+        ``{year: "official" | "provisional"}`` in ascending year order.
+    """
+    return {
+        year: "official" if calendar.covers_year(year) else "provisional"
+        for year in sorted(set(years))
+    }
 
 
 # --- lookup by name --------------------------------------------------------------------

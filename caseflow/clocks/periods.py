@@ -18,9 +18,14 @@ Pure functions, no I/O. Every rule names the article it comes from:
 Working days are counted the way the law reads: ``N workdays`` end on the Nth working
 day *after* the start date, even when the start date is itself a rest day.
 
-Every classification of a day as working or not goes through :class:`_DayClassifier`,
-which falls back to Monday-Friday for days the calendar does not cover and records that
-the result is then provisional. Nothing here raises for years without calendar data.
+Every classification of a day as working or not goes through :class:`_DayClassifier`.
+For days the calendar does not cover it uses the calendar's provisional rule
+(:meth:`~caseflow.abc.Calendar.provisional_is_workday`: Monday-Friday by default; for
+``cn``, weekends, the statutory holidays of 全国年节及纪念日放假办法 art. 2 and their
+in-lieu days under art. 6) and records that the result is then provisional: the
+published schedule's make-up working days (调休) cannot be known before it is published,
+so a provisional due date may move once the year's data is loaded. Nothing here raises
+for years without calendar data.
 """
 
 from __future__ import annotations
@@ -57,8 +62,9 @@ class Due:
             00:00 of the next day (民法典 art. 203); for ``hours`` periods, the elapsed
             instant itself.
         provisional: the calendar lacked data for a day the computation had to
-            classify, so Monday-Friday was assumed for it; recompute when the data is
-            published.
+            classify, so the calendar's provisional rule was used for it
+            (:meth:`~caseflow.abc.Calendar.provisional_is_workday`); recompute when the
+            data is published.
     """
 
     last_day: dt.date
@@ -76,7 +82,7 @@ class Remaining:
         unit: ``workdays``, ``days`` or ``hours``.
         overdue: the due instant has passed (``amount`` may still be 0 on the rest days
             right after the last day).
-        provisional: a day was classified with the Monday-Friday fallback.
+        provisional: a day was classified with the calendar's provisional rule.
     """
 
     amount: int
@@ -86,7 +92,14 @@ class Remaining:
 
 
 class _DayClassifier:
-    """The one place days are classified; remembers whether a fallback was needed."""
+    """
+    The one place days are classified; remembers whether the provisional rule was needed.
+
+    A covered day is the calendar's to decide. Any other day (or a covered one the
+    calendar cannot answer for) is decided by the calendar's provisional rule, and the
+    result becomes provisional. A provisional rule that raises ``LookupError`` falls back
+    to Monday-Friday, so period arithmetic never fails for lack of data.
+    """
 
     __slots__ = ("calendar", "provisional")
 
@@ -101,7 +114,10 @@ class _DayClassifier:
             except LookupError:
                 pass  # a calendar that covers() but cannot answer: treat as uncovered
         self.provisional = True
-        return day.weekday() < 5
+        try:
+            return self.calendar.provisional_is_workday(day)
+        except LookupError:
+            return day.weekday() < 5
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -259,7 +275,7 @@ def compute_due(
 
     Returns:
         The last day, the due instant in UTC, and whether a day had to be classified
-        without calendar data (Monday-Friday assumed).
+        without calendar data (by the calendar's provisional rule).
 
     Raises:
         ValueError: if ``start`` is naive, the duration is negative, or a pause ends
