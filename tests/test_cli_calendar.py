@@ -83,7 +83,7 @@ class TestDue:
         """A period reaching into 2027 is provisional, and says so."""
         result = run("due", "--from", "2026-12-25T10:00", "--limit", "10 workdays")
         assert 0 == result.exit_code, result.output
-        assert "last day:    2027-01-08 (Fri)" in result.stdout
+        assert "last day:    2027-01-11 (Mon)" in result.stdout  # 元旦 1 Jan is a rest day
         assert "provisional: yes" in result.stdout
 
     def test_overlay_makes_2027_exact(self, tmp_path):

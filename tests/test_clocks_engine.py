@@ -240,18 +240,22 @@ class TestNotifications:
 
 class TestProvisional:
     def test_deadline_into_2027_is_provisional_then_exact(self, make_engine, clock, tmp_path):
-        """Without 2027 data Jan 1 counts as a weekday (provisional); the overlay makes it exact."""
+        """Without the 2027 notice the statutory 元旦 (1 Jan) is a rest day, provisionally; the
+        notice (here: 1 Jan off, Sat 2 Jan a make-up workday) makes the deadline exact."""
         engine = make_engine()
         clock.set("2026-12-28T10:00")
         case = engine.start("administrative_approval", data=DATA, actor=CLERK)
         window = clock_of(engine, case.id, "correction_window")
-        assert (dt.date(2027, 1, 4), True) == (window.last_day, window.provisional)
+        # 29, 30, 31 Dec, (1 Jan 元旦, 2-3 weekend), 4, 5 Jan
+        assert (dt.date(2027, 1, 5), True) == (window.last_day, window.provisional)
         overlay = tmp_path / "cn-2027.yaml"
-        overlay.write_text("years:\n  2027:\n    holidays: ['2027-01-01']\n    workdays: []\n")
+        overlay.write_text(
+            "years:\n  2027:\n    holidays: ['2027-01-01']\n    workdays: ['2027-01-02']\n"
+        )
         assert [2027] == engine.load_calendar_overlay(overlay)
         assert 1 == engine.recompute_provisional(actor=Actor("ops", {"operator"}))
         window = clock_of(engine, case.id, "correction_window")
-        assert (dt.date(2027, 1, 5), False) == (window.last_day, window.provisional)
+        assert (dt.date(2027, 1, 4), False) == (window.last_day, window.provisional)
         assert ("correction_window", "recomputed") == clock_notes(engine, case.id)[-1]
         with engine.db.connect() as conn:
             pending = (

@@ -280,7 +280,7 @@ def upgrade_with_data(engine: sa.Engine, head: Schema, folder: Path) -> None:
                 columns.remove("seq")
             assert _expected(written, table, columns) == rows.read(conn, table, columns), table
         if renumbered:  # the old seq (the case version) moved to `version`; seq counts lines
-            old = sorted(((r["id"], r["case_id"], r["seq"]) for r in written["cf_history"]))
+            old = sorted((r["id"], r["case_id"], r["seq"]) for r in written["cf_history"])
             firsts: dict[str, int] = {}
             expected = []
             for line_id, case_id, seq in old:

@@ -168,8 +168,9 @@ def due(
     click.echo(f"due at:      {due_local.isoformat()} ({how}, {zone.key})")
     if result.provisional:
         click.echo(
-            f"provisional: yes - calendar {calendar_name!r} has no data for some days "
-            "counted; Monday-Friday was assumed for them (add --overlay or upgrade it)"
+            f"provisional: yes - calendar {calendar_name!r} has no official data for some "
+            "days counted; its provisional rule was used for them (for cn: weekends and the "
+            "statutory holidays with their in-lieu days; add --overlay or upgrade it)"
         )
     else:
         click.echo("provisional: no")

@@ -10,7 +10,6 @@ failure.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, func, insert, or_, select, update
@@ -19,6 +18,7 @@ from caseflow.records import Timer
 from caseflow.store.tables import timers
 
 if TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import Iterable, Sequence
 
     from sqlalchemy.engine import Connection
