@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -11,10 +12,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from caseflow.clocks.durations import Duration, parse_duration
 from caseflow.definitions.loader import load_file, load_text, plain, read_yaml
 from caseflow.export import catalog
 from caseflow.export.diff import diff
-from caseflow.export.graph import bpmn, dot, mermaid, render
+from caseflow.export.durations import duration_label, iso8601
+from caseflow.export.graph import CASEFLOW_NS, bpmn, dot, mermaid, render
 from caseflow.export.lint import clock_coverage, lint
 from caseflow.export.schema import DESCRIPTIONS, SHIPPED_PATH, schema_text, workflow_schema
 
@@ -26,7 +29,9 @@ NS = {
     "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
     "dc": "http://www.omg.org/spec/DD/20100524/DC",
     "di": "http://www.omg.org/spec/DD/20100524/DI",
+    "caseflow": "urn:caseflow:bpmn",
 }
+ISO_8601 = re.compile(r"P(\d+[DM]|T\d+H)")
 
 # One workflow that trips every lint check once (line numbers matter to the tests).
 LINT_ME = """\
@@ -174,7 +179,8 @@ class TestMermaid:
                     guard = _mm(branch.when.source.strip())
                     assert any(line.endswith(f" --> {branch.to} : {guard}") for line in lines)
         for clock in definition.clocks.values():
-            assert any(line.startswith(f"clock {clock.name}: {clock.limit}") for line in lines)
+            limit = duration_label(clock.limit)
+            assert any(line.startswith(f"clock {clock.name}: {limit}") for line in lines)
         notes = sum(line.startswith("note right of ") for line in lines)
         assert notes == lines.count("end note") > 0 or not definition.clocks
         for line in lines:  # Mermaid ends a label at ':' or ';': only entity codes remain
@@ -255,39 +261,135 @@ class TestDot:
         assert "Warning" not in result.stderr
 
 
+# Timers the shipped workflows do not have: a wait state (left only by its clock), a
+# timer firing two events that leave its state, a state left only by two clocks' events,
+# a per-item clock on a parallel state.
+TIMERS = """\
+workflow: timers
+version: 1
+roles: [r]
+states:
+  intake: {initial: true}
+  posted: {title: 公示}
+  review: {}
+  stuck: {}
+  work:
+    parallel: {items: payload.units, report_roles: [r], on_complete: all_done, clock: unit_limit}
+  done: {final: true}
+events:
+  post: {from: intake, to: posted, roles: [r]}
+  posted_out: {from: posted, to: review, automatic: true}
+  decide: {from: review, to: done, roles: [r]}
+  late: {from: review, to: stuck, automatic: true}
+  later: {from: review, to: done, automatic: true}
+  unstick: {from: stuck, to: work, automatic: true}
+  give_up: {from: stuck, to: done, automatic: true}
+  all_done: {from: work, to: done, automatic: true}
+clocks:
+  posted: {limit: 1 month, runs_in: [posted], on_breach: {fire: posted_out}}
+  review_limit:
+    limit: 8 hours
+    runs_in: [review]
+    on_breach: {fire: late}
+    escalate: [{after: 1 hour, fire: later}]
+  stuck_a: {limit: 1 workday, runs_in: [stuck], on_breach: {fire: unstick}}
+  stuck_b: {limit: 2 days, runs_in: [stuck], on_breach: {fire: give_up}}
+  unit_limit: {limit: 3 workdays, per_item: true}
+"""
+
+
+def _tree(definition) -> tuple[ET.Element, ET.Element]:
+    root = ET.fromstring(bpmn(definition).encode())  # noqa: S314 - our own output
+    return root, root.find("bpmn:process", NS)
+
+
+def _tag(element: ET.Element) -> str:
+    return element.tag.split("}")[1]
+
+
 class TestBpmn:
-    @pytest.mark.parametrize("path", SHIPPED, ids=ids(SHIPPED))
-    def test_process_and_diagram(self, path: Path):
+    """The BPMN export: the process the lint rules want, timers in ISO 8601, and a diagram."""
+
+    @pytest.mark.parametrize("path", [*SHIPPED, None], ids=[*ids(SHIPPED), "timers"])
+    def test_process_and_diagram(self, path: Path | None):
         """One process; every state and event; a DI shape per node and an edge per flow."""
-        definition = shipped(path)
-        root = ET.fromstring(bpmn(definition).encode())  # noqa: S314 - our own output
+        definition = shipped(path) if path else load_text(TIMERS)
+        root, process = _tree(definition)
         assert f"{{{NS['bpmn']}}}definitions" == root.tag
-        processes = root.findall("bpmn:process", NS)
-        assert 1 == len(processes)
-        process = processes[0]
+        assert 1 == len(root.findall("bpmn:process", NS))
         elements = {el.get("id"): el for el in process}
         assert len(elements) == len(process), "ids are unique"
-        tags = {i: el.tag.split("}")[1] for i, el in elements.items()}
-        by_name = {el.get("name"): tags[i] for i, el in elements.items()}
-        for name, state in definition.states.items():
-            tag = by_name[f"{state.title} ({name})" if state.title else name]
-            assert tag in (("endEvent",) if state.final else ("userTask", "task"))
+        tags = {i: _tag(el) for i, el in elements.items()}
         flows = process.findall("bpmn:sequenceFlow", NS)
+        for name, state in definition.states.items():
+            node = elements[f"State_{name}"]
+            assert (node.get("name") or "").startswith(
+                f"{state.title} ({name})" if state.title else name
+            )
+            if state.final:
+                assert "endEvent" == tags[node.get("id")]
+            else:
+                assert tags[node.get("id")] in ("userTask", "task", "intermediateCatchEvent")
+        assert 1 == list(tags.values()).count("startEvent")
+
+        def says(flow: ET.Element, text: str) -> bool:
+            doc = flow.find("bpmn:documentation", NS)
+            return (flow.get("name") or "").startswith(text) or (
+                doc is not None and doc.text.startswith(text)
+            )
+
         for event in definition.events.values():
-            assert any((f.get("name") or "").startswith(event.name + " ") for f in flows)
+            assert any(says(f, event.name + " ") for f in flows), event.name
         for flow in flows:
             assert flow.get("sourceRef") in elements
             assert flow.get("targetRef") in elements
-        for gateway in process.findall("bpmn:exclusiveGateway", NS):
-            out = [f for f in flows if f.get("sourceRef") == gateway.get("id")]
-            assert gateway.get("default") in {f.get("id") for f in out}
-            guarded = [f for f in out if f.get("id") != gateway.get("default")]
-            assert all(f.find("bpmn:conditionExpression", NS) is not None for f in guarded)
-        for timer in process.findall("bpmn:boundaryEvent", NS):
-            assert tags[timer.get("attachedToRef")] in ("userTask", "task")
-            assert timer.find("bpmn:timerEventDefinition/bpmn:timeDuration", NS).text
+        outgoing = {i: [f for f in flows if f.get("sourceRef") == i] for i in elements}
+        incoming = {i: [f for f in flows if f.get("targetRef") == i] for i in elements}
+
+        def conditional(flow: ET.Element) -> bool:
+            return flow.find("bpmn:conditionExpression", NS) is not None
+
+        for i, tag in tags.items():  # bpmnlint's recommended rules, for runs without node
+            if tag == "sequenceFlow":
+                continue
+            out, into = outgoing[i], incoming[i]
+            if tag == "exclusiveGateway":
+                assert (len(into) > 1) != (len(out) > 1), f"{i} joins or forks, not both"
+                default = elements[i].get("default")
+                assert default is None or default in {f.get("id") for f in out}
+                if len(out) > 1:
+                    assert elements[i].get("name"), f"{i}: a forking gateway is labelled"
+                    assert all(conditional(f) or f.get("id") == default for f in out), i
+                continue
+            assert len(into) <= 1, f"{i}: no implicit join"
+            assert sum(not conditional(f) for f in out) <= 1, f"{i}: no implicit split"
+            assert out or tag == "endEvent", f"{i}: no implicit end"
+            assert into or tag in ("startEvent", "boundaryEvent"), f"{i}: no implicit start"
+            for flow in out:  # a label only where it says which way (superfluous-label)
+                assert not flow.get("name") or conditional(flow), flow.get("id")
+        keys = [
+            (
+                f.get("sourceRef"),
+                f.get("targetRef"),
+                getattr(f.find("bpmn:conditionExpression", NS), "text", ""),
+            )
+            for f in flows
+        ]
+        assert len(keys) == len(set(keys)), "no duplicate sequence flows"
+        timers = [el for el in process if _tag(el) in ("boundaryEvent", "intermediateCatchEvent")]
+        for timer in timers:
+            if _tag(timer) == "boundaryEvent":
+                assert tags[timer.get("attachedToRef")] in ("userTask", "task")
+            duration = timer.find("bpmn:timerEventDefinition/bpmn:timeDuration", NS).text
+            assert ISO_8601.fullmatch(duration), duration
             assert timer.find("bpmn:documentation", NS).text.startswith("clock ")
-        assert len(process.findall("bpmn:boundaryEvent", NS)) >= len(definition.clocks)
+            limits = timer.findall("bpmn:extensionElements/caseflow:limit", NS)
+            assert limits
+            assert duration == iso8601(
+                Duration(int(limits[0].get("amount")), limits[0].get("unit"))
+            )
+        timed = {t.find("bpmn:extensionElements/caseflow:limit", NS).get("clock") for t in timers}
+        assert set(definition.clocks) == timed, "every clock has a timer"
         plane = root.find("bpmndi:BPMNDiagram/bpmndi:BPMNPlane", NS)
         assert process.get("id") == plane.get("bpmnElement")
         shapes = {s.get("bpmnElement"): s for s in plane.findall("bpmndi:BPMNShape", NS)}
@@ -295,31 +397,179 @@ class TestBpmn:
         nodes = [i for i, t in tags.items() if t != "sequenceFlow"]
         assert sorted(nodes) == sorted(shapes)
         assert sorted(f.get("id") for f in flows) == sorted(edges)
-        for shape in shapes.values():
+        boxes = {}
+        for node_id, shape in shapes.items():
             bounds = shape.find("dc:Bounds", NS)
-            assert min(int(bounds.get("width")), int(bounds.get("height"))) > 0
+            x, y, w, h = (int(bounds.get(k)) for k in ("x", "y", "width", "height"))
+            assert min(w, h) > 0
+            boxes[node_id] = (x, y, x + w, y + h)
+        for a, (ax, ay, ax2, ay2) in boxes.items():  # no-overlapping-elements
+            for b, (bx, by, bx2, by2) in boxes.items():
+                hosts = {elements[a].get("attachedToRef"), elements[b].get("attachedToRef")}
+                if a < b and not {a, b} & hosts:
+                    assert ax2 < bx or bx2 < ax or ay2 < by or by2 < ay, (a, b)
         for edge in edges.values():
-            assert len(edge.findall("di:waypoint", NS)) >= 2
+            points = edge.findall("di:waypoint", NS)
+            assert len(points) >= 2
+            for p, q in itertools.pairwise(points):  # orthogonal
+                assert p.get("x") == q.get("x") or p.get("y") == q.get("y"), edge.get("id")
 
     def test_clock_breach_flows_from_its_timer(self):
         """An automatic event a clock fires leaves from that clock's boundary timer."""
-        definition = load_file(ROOT / "workflows" / "administrative_approval.yaml")
-        root = ET.fromstring(bpmn(definition).encode())  # noqa: S314 - our own output
-        process = root.find("bpmn:process", NS)
+        _, process = _tree(load_file(ROOT / "workflows" / "administrative_approval.yaml"))
         flow = next(
             f
             for f in process.findall("bpmn:sequenceFlow", NS)
-            if f.get("name") == "deemed_accepted (automatic)"
+            if f.find("bpmn:documentation", NS) is not None
+            and f.find("bpmn:documentation", NS).text.startswith("deemed_accepted (automatic)")
         )
+        assert flow.get("name") is None, "the timer's name says what it fires"
         timer = process.find(f"bpmn:boundaryEvent[@id='{flow.get('sourceRef')}']", NS)
         assert "State_submitted" == timer.get("attachedToRef")
         assert "true" == timer.get("cancelActivity")
+        assert "correction_window: 5 workdays → deemed_accepted" == timer.get("name")
+        assert "Join_accepted" == flow.get("targetRef")
+
+    def test_events_leave_through_gateways(self):
+        """Several events leave a task through a gateway; each flow says which one fired."""
+        _, process = _tree(load_file(ROOT / "workflows" / "administrative_approval.yaml"))
+        flows = {f.get("id"): f for f in process.findall("bpmn:sequenceFlow", NS)}
+        choice = process.find("bpmn:exclusiveGateway[@id='Choice_under_review']", NS)
+        assert "which event?" == choice.get("name")
+        out = [f for f in flows.values() if f.get("sourceRef") == "Choice_under_review"]
+        assert {
+            ("withdraw [applicant]", "event == 'withdraw'", "Join_withdrawn"),
+            ("send_to_experts [reviewer]", "event == 'send_to_experts'", "State_expert_review"),
+            ("decide [agency_head]", "event == 'decide'", "Gateway_decide_under_review"),
+        } == {
+            (f.get("name"), f.find("bpmn:conditionExpression", NS).text, f.get("targetRef"))
+            for f in out
+        }
+        decide = process.find("bpmn:exclusiveGateway[@id='Gateway_decide_under_review']", NS)
+        approve, reject = (f for f in flows.values() if f.get("sourceRef") == decide.get("id"))
+        assert "payload.decision == 'approve'" == approve.find("bpmn:conditionExpression", NS).text
+        assert reject.get("id") == decide.get("default")
+        assert "else" == reject.get("name")
+        single = flows["Flow_issue_approved"]  # approved's one event: straight out
+        assert ("State_approved", "Gateway_issue_approved") == (
+            single.get("sourceRef"),
+            single.get("targetRef"),
+        )
+        assert "event == 'issue'" == single.find("bpmn:conditionExpression", NS).text
+        join = [f for f in flows.values() if f.get("targetRef") == "Join_withdrawn"]
+        assert 4 == len(join)
+        assert ["Flow_withdrawn_join"] == [
+            f.get("id") for f in flows.values() if f.get("sourceRef") == "Join_withdrawn"
+        ]
+
+    def test_working_days_are_nominal_days_with_the_rule_beside(self):
+        """Workdays: timeDuration P{n}D, the rule in a caseflow:limit and in the docs."""
+        _, process = _tree(load_file(ROOT / "workflows" / "administrative_approval.yaml"))
+        timer = process.find("bpmn:boundaryEvent[@id='Timer_correction_window_submitted']", NS)
+        assert "P5D" == timer.find("bpmn:timerEventDefinition/bpmn:timeDuration", NS).text
+        limit = timer.find("bpmn:extensionElements/caseflow:limit", NS)
+        assert f"{{{CASEFLOW_NS}}}limit" == limit.tag
+        assert {
+            "clock": "correction_window",
+            "amount": "5",
+            "unit": "workdays",
+            "calendar": "cn",
+        } == limit.attrib
+        doc = timer.find("bpmn:documentation", NS).text
+        assert "working days of the 'cn' calendar" in doc
+        assert "timeDuration P5D is nominal" in doc
+        _, mediation = _tree(load_file(ROOT / "workflows" / "dispute_mediation.yaml"))
+        timer = mediation.find("bpmn:boundaryEvent[@id='Timer_mediation_mediating']", NS)
+        assert "P1M" == timer.find("bpmn:timerEventDefinition/bpmn:timeDuration", NS).text
+        assert [
+            ("", "1", "months"),
+            ("grid", "5", "workdays"),
+            ("village", "10", "workdays"),
+            ("community", "10", "workdays"),
+        ] == [
+            (x.get("level", ""), x.get("amount"), x.get("unit"))
+            for x in timer.findall("bpmn:extensionElements/caseflow:limit", NS)
+        ]
+
+    def test_timers_the_shipped_workflows_lack(self):
+        """A wait state, a timer firing two events, two clocks only, a per-item clock."""
+        _, process = _tree(load_text(TIMERS))
+        els = {el.get("id"): el for el in process}
+        flows = process.findall("bpmn:sequenceFlow", NS)
+
+        def after(node: str) -> list[tuple[str | None, str | None]]:
+            return [
+                (f.get("name"), f.get("targetRef")) for f in flows if f.get("sourceRef") == node
+            ]
+
+        posted = els["State_posted"]  # nobody acts: the case waits for the clock
+        assert "intermediateCatchEvent" == _tag(posted)
+        assert "公示 (posted): 1 month" == posted.get("name")
+        assert "P1M" == posted.find("bpmn:timerEventDefinition/bpmn:timeDuration", NS).text
+        assert [(None, "State_review")] == after("State_posted")
+        timer = els["Timer_review_limit_review"]  # fires late and later: a gateway
+        assert "review_limit: 8 hours → late, later" == timer.get("name")
+        assert "PT8H" == timer.find("bpmn:timerEventDefinition/bpmn:timeDuration", NS).text
+        assert "calendar" not in timer.find("bpmn:extensionElements/caseflow:limit", NS).attrib
+        assert [(None, "Choice_Timer_review_limit_review")] == after(timer.get("id"))
+        assert {("late (automatic)", "State_stuck"), ("later (automatic)", "Join_done")} == set(
+            after("Choice_Timer_review_limit_review")
+        )
+        assert [("decide [r]", "Join_done")] == after("State_review")
+        # stuck: two clocks, no other way out: their events leave the task itself
+        assert "task" == _tag(els["State_stuck"])
+        assert [(None, "Choice_stuck")] == after("State_stuck")
+        for clock in ("stuck_a", "stuck_b"):
+            stuck = els[f"Timer_{clock}_stuck"]
+            assert "false" == stuck.get("cancelActivity")
+            assert [(None, f"Overdue_{clock}_stuck")] == after(stuck.get("id"))
+            assert f"{clock} overdue" == els[f"Overdue_{clock}_stuck"].get("name")
+        unit = els["Timer_unit_limit_work"]  # per item, on the parallel state
+        assert "unit_limit: 3 workdays per work item" == unit.get("name")
+        assert "runs in: work (per work item)" in unit.find("bpmn:documentation", NS).text
+        assert "State_work" == unit.get("attachedToRef")
 
     def test_render_rejects_unknown_format(self):
         """render() names the formats it knows."""
         definition = load_text(LINT_ME)
         with pytest.raises(ValueError, match="mermaid, dot, bpmn"):
             render(definition, "svg")
+
+
+class TestDurationLabels:
+    """Durations read "1 workday", "2 months" in every drawing; ISO 8601 in BPMN timers."""
+
+    @pytest.mark.parametrize(
+        ("text", "label", "iso"),
+        [
+            ("1 workday", "1 workday", "P1D"),
+            ("5 workdays", "5 workdays", "P5D"),
+            ("1 day", "1 day", "P1D"),
+            ("0 days", "0 days", "P0D"),
+            ("30 days", "30 days", "P30D"),
+            ("1 month", "1 month", "P1M"),
+            ("2 months", "2 months", "P2M"),
+            ("1 hour", "1 hour", "PT1H"),
+            ("8 hours", "8 hours", "PT8H"),
+        ],
+    )
+    def test_label_and_iso(self, text: str, label: str, iso: str):
+        """Singular for exactly 1, plural otherwise; workdays as nominal days in ISO 8601."""
+        duration = parse_duration(text)
+        assert label == duration_label(duration)
+        assert iso == iso8601(duration)
+
+    @pytest.mark.parametrize("fmt", ["mermaid", "dot", "bpmn"])
+    def test_no_plural_after_one(self, fmt: str):
+        """No drawing of a shipped workflow says "1 workdays" or "1 months"."""
+        for path in SHIPPED:
+            text = render(shipped(path), fmt)
+            assert not re.search(r"\b1 (workdays|days|months|hours)\b", text), path.stem
+        assistance = render(shipped(ROOT / "workflows" / "assisted_service.yaml"), fmt)
+        assert "intake_limit: 1 workday" in assistance
+        mediation = render(shipped(ROOT / "workflows" / "dispute_mediation.yaml"), fmt)
+        assert "mediation: 1 month; grid: 5 workdays" in mediation
+        assert "extension: 1 x 1 month" in mediation
 
 
 class TestLint:
