@@ -62,6 +62,7 @@ class Calendars:
         self._file_overlays = [o for f in overlay_files for o in load_overlay(f)]
         self._db_overlays: list[CalendarOverlay] = []
         self._cache: dict[str, Calendar] = {}
+        self._counts: dict[tuple[str, int], bool] = {}
 
     def set_db_overlays(self, rows: Sequence[tuple[int, list[str], list[str]]]) -> None:
         self._db_overlays = [
@@ -91,10 +92,12 @@ class Calendars:
 
     def needed(self, definition: WorkflowDef) -> Calendar | None:
         """The workflow's calendar if anything in it counts days (clocks, vote windows)."""
-        counts = bool(definition.clocks) or any(
-            s.vote is not None and s.vote.closes_after is not None
-            for s in definition.states.values()
-        )
+        counts = self._counts.get(definition.key)
+        if counts is None:
+            counts = self._counts[definition.key] = bool(definition.clocks) or any(
+                s.vote is not None and s.vote.closes_after is not None
+                for s in definition.states.values()
+            )
         return self.for_workflow(definition) if counts else None
 
 

@@ -644,7 +644,7 @@ def seed_permits(url: str, workflows: list[Path], layout: list[tuple[str, int]])
             template = {
                 state: {
                     t: [
-                        {k: v for k, v in r._mapping.items() if k != "id" or t is cases}
+                        {k: v for k, v in r._mapping.items() if k != "id" or t is cases}  # noqa: SLF001
                         for r in conn.execute(
                             sa.select(t).where((t.c.id if t is cases else t.c.case_id) == case_id)
                         )

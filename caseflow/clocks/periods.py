@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -101,23 +102,45 @@ class _DayClassifier:
     to Monday-Friday, so period arithmetic never fails for lack of data.
     """
 
-    __slots__ = ("calendar", "provisional")
+    __slots__ = ("_memo", "calendar", "provisional")
 
     def __init__(self, calendar: Calendar) -> None:
         self.calendar = calendar
         self.provisional = False
+        try:
+            memo = _MEMO.get(calendar)
+            if memo is None:
+                memo = _MEMO[calendar] = {}
+        except TypeError:  # a calendar that cannot be weakly referenced: no memo
+            memo = {}
+        self._memo: dict[dt.date, tuple[bool, bool]] = memo
 
     def is_workday(self, day: dt.date) -> bool:
+        known = self._memo.get(day)
+        if known is None:
+            known = self._memo[day] = self._classify(day)
+        if known[1]:
+            self.provisional = True
+        return known[0]
+
+    def _classify(self, day: dt.date) -> tuple[bool, bool]:
+        """(working day, provisional): the calendar's answer, or its provisional rule."""
         if self.calendar.covers(day):
             try:
-                return self.calendar.is_workday(day)
+                return self.calendar.is_workday(day), False
             except LookupError:
                 pass  # a calendar that covers() but cannot answer: treat as uncovered
-        self.provisional = True
         try:
-            return self.calendar.provisional_is_workday(day)
+            return self.calendar.provisional_is_workday(day), True
         except LookupError:
-            return day.weekday() < 5
+            return day.weekday() < 5, True
+
+
+#: Classified days per calendar object (a calendar's answers never change; a reloaded
+#: calendar is a new object). Period arithmetic asks about the same days again and again.
+_MEMO: weakref.WeakKeyDictionary[Calendar, dict[dt.date, tuple[bool, bool]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 # --- helpers ---------------------------------------------------------------------------

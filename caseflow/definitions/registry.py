@@ -24,13 +24,33 @@ def shipped_workflows_dir() -> Path:
     return _PACKAGE / "_workflows"
 
 
+#: Definitions already loaded in this process, by file name and content: a definition is
+#: immutable, so a host (or a test suite) that builds several engines on the same files
+#: parses each file once.
+_LOADED: dict[tuple[str, bytes], WorkflowDef] = {}
+
+
+def _load(file: Path) -> WorkflowDef:
+    try:
+        content = file.read_bytes()
+    except OSError:
+        return load_file(file)  # the loader reports the file it cannot read
+    key = (str(file), content)
+    found = _LOADED.get(key)
+    if found is None:
+        if len(_LOADED) > 256:
+            _LOADED.clear()
+        found = _LOADED[key] = load_file(file)
+    return found
+
+
 def load_paths(paths: Sequence[str | Path]) -> list[WorkflowDef]:
     """Load every workflow file; one :class:`DefinitionError` lists the problems of all."""
     problems: list[Problem] = []
     loaded: list[WorkflowDef] = []
     for file in workflow_files(paths):
         try:
-            loaded.append(load_file(file))
+            loaded.append(_load(file))
         except DefinitionError as exc:
             problems.extend(exc.problems)
     if problems:

@@ -97,6 +97,8 @@ class Draft:
         self.items: list[WorkItem] = list(snapshot.items)
         self.item_ops: list[ItemOp] = []
         self._chain = 0
+        #: The version the case gets if the command records anything.
+        self._version = 1 if snapshot.case is None else snapshot.case.version + 1
         #: Who the engine is in this command's automatic steps (``system:timer``, ...).
         self.system: Actor = SYSTEM
         #: What happens to the timer whose effect this command is; incidents to open/resolve.
@@ -136,7 +138,7 @@ class Draft:
     ) -> HistoryEntry:
         entry = HistoryEntry(
             self.case.id,
-            0,
+            self.snapshot.history_count + len(self.lines) + 1,
             self.at,
             kind,
             event,
@@ -146,6 +148,8 @@ class Draft:
             tuple(sorted(actor.roles)),
             actor.org,
             details,
+            self._version,
+            self.env.recorded_at,
         )
         self.lines.append(entry)
         return entry
@@ -217,7 +221,14 @@ class Draft:
             orgs=self.env.orgs,
         )
         self.case = outcome.case
-        self.lines.append(outcome.entry)
+        self.lines.append(
+            dataclasses.replace(
+                outcome.entry,
+                seq=self.snapshot.history_count + len(self.lines) + 1,
+                version=self._version,
+                recorded_at=self.env.recorded_at,
+            )
+        )
         self.moved(Move(event, outcome.left, outcome.entered, before.org, actor))
 
     def fire_automatic(self, event: str, why: str, actor: Actor | None = None) -> None:
@@ -263,17 +274,13 @@ class Draft:
         base = self.snapshot.case
         count = self.snapshot.history_count
         case = self.case
-        if self.lines:
-            version = 1 if base is None else base.version + 1
-            case = dataclasses.replace(case, version=version, updated_at=self.at)
-            entries = [
-                dataclasses.replace(
-                    e, seq=count + n, version=version, recorded_at=self.env.recorded_at
-                )
-                for n, e in enumerate(self.lines, start=1)
-            ]
-        else:
-            entries = []
+        entries = self.lines
+        if entries:
+            case = dataclasses.replace(case, version=self._version, updated_at=self.at)
+            if any(e.seq != count + n for n, e in enumerate(entries, start=1)):  # reordered
+                entries = [
+                    dataclasses.replace(e, seq=count + n) for n, e in enumerate(entries, start=1)
+                ]
         existing = set(self.snapshot.clocks)
         return Plan(
             case=case,

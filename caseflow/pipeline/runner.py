@@ -109,7 +109,7 @@ class Pipeline:
                 case = Case.from_dict(first.result)
                 return Plan(case=case, base_version=case.version, history_count=0, result=case)
         found, compiled = self._snapshot(conn, command)
-        env = self.env(compiled, conn)
+        env = self.env(compiled, conn, new_case=isinstance(command, c.Start))
         authorise(command, found, env)
         plan = decide(command, found, env)
         if key is not None and plan.writes_case and isinstance(plan.result, Case):
@@ -141,7 +141,9 @@ class Pipeline:
             found = self._parts[key] = snapshot_parts(compiled.definition)
         return found
 
-    def env(self, compiled: CompiledWorkflow, conn: Connection | None = None) -> Env:
+    def env(
+        self, compiled: CompiledWorkflow, conn: Connection | None = None, *, new_case: bool = False
+    ) -> Env:
         ctx = self.ctx
 
         def other(name: str, version: int) -> CompiledWorkflow:
@@ -154,7 +156,7 @@ class Pipeline:
             ctx.rosters,
             ctx.operator_roles,
             ctx.now(),
-            new_case_id(),
+            new_case_id() if new_case else "",
             other,
         )
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from sqlalchemy import bindparam, func, insert, select, update
 
 from caseflow.cases import Case
+from caseflow.store.fast import Op, Prepared
 from caseflow.store.tables import cases
 
 if TYPE_CHECKING:
@@ -56,9 +57,12 @@ class Head(NamedTuple):
 
 # The hot statements are built once: building and cache-keying a SQLAlchemy statement
 # per call cost more than the database's own work (bench/BENCHMARKS.md).
-_LOAD = select(*COLUMNS, cases.c.history_count).where(cases.c.id == bindparam("b_id"))
-_INSERT = insert(cases)
-_UPDATE = (
+_LOAD = Prepared(select(*COLUMNS, cases.c.history_count).where(cases.c.id == bindparam("b_id")))
+_INSERT_COLUMNS = (*FIELDS.values(), "history_count")
+_INSERT = Prepared(
+    insert(cases).values({c: bindparam(c, type_=cases.c[c].type) for c in _INSERT_COLUMNS}).inline()
+)
+_UPDATE = Prepared(
     update(cases)
     .where(cases.c.id == bindparam("b_id"), cases.c.row_version == bindparam("b_expected"))
     .values(
@@ -77,8 +81,8 @@ _UPDATE = (
 
 
 def load(conn: Connection, case_id: str) -> Head | None:
-    row = conn.execute(_LOAD, {"b_id": case_id}).first()
-    return None if row is None else Head(case_from_row(row), row[-1])
+    rows = _LOAD.rows(conn, {"b_id": case_id})
+    return Head(case_from_row(rows[0]), rows[0][-1]) if rows else None
 
 
 def load_many(conn: Connection, case_ids: Sequence[str]) -> dict[str, Head]:
@@ -90,9 +94,13 @@ def load_many(conn: Connection, case_ids: Sequence[str]) -> dict[str, Head]:
     return {r[0]: Head(case_from_row(r), r[-1]) for r in rows}
 
 
-def insert_case(conn: Connection, case: Case, history_count: int) -> None:
+def insert_op(case: Case, history_count: int) -> Op:
     values = {column: getattr(case, name) for name, column in FIELDS.items()}
-    conn.execute(_INSERT, {**values, "history_count": history_count})
+    return Op(_INSERT, [{**values, "history_count": history_count}])
+
+
+def insert_case(conn: Connection, case: Case, history_count: int) -> None:
+    insert_op(case, history_count).run(conn)
 
 
 def _update_params(case: Case, expected: int, history_count: int) -> dict[str, Any]:
@@ -112,16 +120,16 @@ def _update_params(case: Case, expected: int, history_count: int) -> dict[str, A
     }
 
 
-def update_cases(conn: Connection, changes: Sequence[tuple[Case, int, int]]) -> int:
+def update_op(changes: Sequence[tuple[Case, int, int]]) -> Op:
     """
     Write ``(case, expected version, history count)`` rows where each row is still at its
-    expected version (one executemany); returns how many rows were written.
+    expected version (one executemany); the row count says how many were written.
     """
-    if not changes:
-        return 0
-    params = [_update_params(c, expected, count) for c, expected, count in changes]
-    result = conn.execute(_UPDATE, params[0] if len(params) == 1 else params)
-    return int(result.rowcount)
+    return Op(_UPDATE, [_update_params(c, e, n) for c, e, n in changes])
+
+
+def update_cases(conn: Connection, changes: Sequence[tuple[Case, int, int]]) -> int:
+    return update_op(changes).run(conn)
 
 
 def running_counts(conn: Connection) -> dict[tuple[str, int], int]:

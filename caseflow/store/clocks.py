@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from caseflow.clocks.runtime import ClockState
+from caseflow.store.fast import Op, Prepared
 from caseflow.store.tables import clocks
 
 if TYPE_CHECKING:
@@ -55,11 +57,22 @@ def _values(state: ClockState) -> dict[str, Any]:
 
 
 _LOAD = select(*COLUMNS).where(clocks.c.case_id == bindparam("b_case"))
-_INSERT = insert(clocks)
-_UPDATE = (
-    update(clocks)
-    .where(clocks.c.case_id == bindparam("b_case"), clocks.c.name == bindparam("b_name"))
-    .values({c: bindparam(f"v_{c}", type_=clocks.c[c].type) for c in _VALUE_KEYS})
+
+
+def _upsert(dialect_insert: Any) -> Any:
+    """Insert a clock row, or update it where the case already has that clock."""
+    values = {c: bindparam(c, type_=clocks.c[c].type) for c in ("case_id", "name", *_VALUE_KEYS)}
+    statement = dialect_insert(clocks).values(values)
+    return statement.on_conflict_do_update(
+        index_elements=[clocks.c.case_id, clocks.c.name],
+        set_={c: statement.excluded[c] for c in _VALUE_KEYS},
+    )
+
+
+# one statement for new and changed clocks (ON CONFLICT: SQLite >= 3.24, PostgreSQL)
+_SAVE = Prepared(
+    insert(clocks),
+    {"sqlite": _upsert(sqlite.insert), "postgresql": _upsert(postgresql.insert)},
 )
 
 
@@ -81,19 +94,13 @@ def load_many(conn: Connection, case_ids: Sequence[str]) -> dict[str, dict[str, 
 
 
 def save(conn: Connection, rows: Sequence[tuple[str, ClockState, bool]]) -> None:
-    """Write ``(case_id, state, exists)`` rows: an update where the row exists, else an insert."""
-    updates, inserts = [], []
-    for case_id, state, exists in rows:
-        values = _values(state)
-        if exists:
-            params = {f"v_{k}": v for k, v in values.items()}
-            updates.append({"b_case": case_id, "b_name": state.name, **params})
-        else:
-            inserts.append({"case_id": case_id, "name": state.name, **values})
-    if updates:
-        conn.execute(_UPDATE, updates[0] if len(updates) == 1 else updates)
-    if inserts:
-        conn.execute(_INSERT, inserts[0] if len(inserts) == 1 else inserts)
+    """Write ``(case_id, state, exists)`` rows, new and changed alike, in one statement."""
+    save_op(rows).run(conn)
+
+
+def save_op(rows: Sequence[tuple[str, ClockState, bool]]) -> Op:
+    values = [{"case_id": c, "name": state.name, **_values(state)} for c, state, _ in rows]
+    return Op(_SAVE, values)
 
 
 def overdue(

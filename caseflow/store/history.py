@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import bindparam, insert, select
 
 from caseflow.cases import HistoryEntry
+from caseflow.store.fast import Op, Prepared
 from caseflow.store.tables import history
 
 if TYPE_CHECKING:
@@ -14,7 +15,26 @@ if TYPE_CHECKING:
 
     from sqlalchemy.engine import Connection
 
-_INSERT = insert(history)
+_INSERT_COLUMNS = (
+    "case_id",
+    "seq",
+    "at",
+    "kind",
+    "event",
+    "from_state",
+    "to_state",
+    "actor_id",
+    "actor_roles",
+    "actor_org",
+    "details",
+    "version",
+    "recorded_at",
+)
+_INSERT = Prepared(
+    insert(history)
+    .values({c: bindparam(c, type_=history.c[c].type) for c in _INSERT_COLUMNS})
+    .inline()
+)
 _COLUMNS = (
     history.c.case_id,
     history.c.seq,
@@ -35,6 +55,10 @@ _LOAD = select(*_COLUMNS).where(history.c.case_id == bindparam("b_case")).order_
 
 def insert_entries(conn: Connection, entries: Sequence[HistoryEntry]) -> None:
     """Append lines (one multi-row insert); (case_id, seq) is unique."""
+    insert_op(entries).run(conn)
+
+
+def insert_op(entries: Sequence[HistoryEntry]) -> Op:
     rows = [
         {
             "case_id": e.case_id,
@@ -53,8 +77,7 @@ def insert_entries(conn: Connection, entries: Sequence[HistoryEntry]) -> None:
         }
         for e in entries
     ]
-    if rows:
-        conn.execute(_INSERT, rows[0] if len(rows) == 1 else rows)
+    return Op(_INSERT, rows)
 
 
 def load(conn: Connection, case_id: str) -> list[HistoryEntry]:

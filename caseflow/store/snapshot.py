@@ -13,6 +13,7 @@ from caseflow.pipeline.snapshot import INCIDENTS, ITEMS, VOTES, Snapshot, VoteCo
 from caseflow.store import cases as case_rows
 from caseflow.store import clocks as clock_rows
 from caseflow.store import incidents, votes, workitems
+from caseflow.store.fast import Prepared
 from caseflow.store.tables import cases, clocks
 
 if TYPE_CHECKING:
@@ -23,7 +24,8 @@ if TYPE_CHECKING:
     from caseflow.records import VoteRound
 
 _N = len(case_rows.COLUMNS)
-_CASE_AND_CLOCKS = (
+_END = _N + 1 + len(clock_rows.COLUMNS)
+_CASE_AND_CLOCKS = Prepared(
     select(
         *case_rows.COLUMNS,
         cases.c.history_count,
@@ -36,14 +38,17 @@ _CASE_AND_CLOCKS = (
 
 def load_head(conn: Connection, case_id: str) -> Snapshot | None:
     """The case row and its clocks (one round trip); None if there is no such case."""
-    rows = conn.execute(_CASE_AND_CLOCKS, {"b_id": case_id}).all()
+    rows = _CASE_AND_CLOCKS.raw(conn, {"b_id": case_id})
     if not rows:
         return None
     first = rows[0]
-    found = {
-        r[_N + 1]: clock_rows.clock_from_row(r[_N + 1 :]) for r in rows if r[_N + 1] is not None
-    }
-    return Snapshot(case_rows.case_from_row(first), first[_N], found)
+    case = case_rows.case_from_row(_CASE_AND_CLOCKS.process(conn, first, 0, _N))
+    found = {}
+    for row in rows:
+        if row[_N + 1] is not None:
+            values = _CASE_AND_CLOCKS.process(conn, row, _N + 1, _END)
+            found[values[0]] = clock_rows.clock_from_row(values)
+    return Snapshot(case, first[_N], found)
 
 
 def load_parts(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, func, insert, or_, select, update
 
 from caseflow.records import Timer
+from caseflow.store.fast import Op, Prepared
 from caseflow.store.tables import timers
 
 if TYPE_CHECKING:
@@ -39,8 +40,22 @@ _COLUMNS = (
     timers.c.payload,
     timers.c.last_error,
 )
-_INSERT = insert(timers)
-_CANCEL = (
+_ARM_COLUMNS = (
+    "case_id",
+    "kind",
+    "clock",
+    "step",
+    "due_at",
+    "status",
+    "attempts",
+    "created_at",
+    "provisional",
+    "payload",
+)
+_INSERT = Prepared(
+    insert(timers).values({c: bindparam(c, type_=timers.c[c].type) for c in _ARM_COLUMNS}).inline()
+)
+_CANCEL = Prepared(
     update(timers)
     .where(
         timers.c.case_id == bindparam("b_case"),
@@ -54,6 +69,10 @@ _CANCEL = (
 
 def arm(conn: Connection, specs: Sequence[tuple[str, TimerSpec]], now: dt.datetime) -> None:
     """Timers of any cases in one (multi-row) insert."""
+    arm_op(specs, now).run(conn)
+
+
+def arm_op(specs: Sequence[tuple[str, TimerSpec]], now: dt.datetime) -> Op:
     rows = [
         {
             "case_id": case_id,
@@ -69,15 +88,16 @@ def arm(conn: Connection, specs: Sequence[tuple[str, TimerSpec]], now: dt.dateti
         }
         for case_id, s in specs
     ]
-    if rows:
-        conn.execute(_INSERT, rows[0] if len(rows) == 1 else rows)
+    return Op(_INSERT, rows)
 
 
 def cancel(conn: Connection, pairs: Iterable[tuple[str, str]]) -> None:
     """Cancel the pending timers (not notifications) of these (case id, clock) pairs."""
-    rows = [{"b_case": c, "b_clock": n} for c, n in sorted(set(pairs))]
-    if rows:
-        conn.execute(_CANCEL, rows[0] if len(rows) == 1 else rows)
+    cancel_op(pairs).run(conn)
+
+
+def cancel_op(pairs: Iterable[tuple[str, str]]) -> Op:
+    return Op(_CANCEL, [{"b_case": c, "b_clock": n} for c, n in sorted(set(pairs))])
 
 
 def _claim_statement(skip_locked: bool) -> Any:

@@ -24,6 +24,7 @@ from caseflow.pipeline.plan import (
     OpenRound,
 )
 from caseflow.store import cases, clocks, history, idempotency, incidents, timers, votes, workitems
+from caseflow.store.fast import send
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -127,19 +128,27 @@ def apply_plan(conn: Connection, plan: Plan) -> None:
         _timer(conn, plan)
     if not plan.writes_case:
         return
-    if plan.base_version is None:
-        cases.insert_case(conn, plan.case, plan.history_count)
-    elif cases.update_cases(conn, [(plan.case, plan.base_version, plan.history_count)]) != 1:
-        raise ConcurrencyConflict(plan.case.id, plan.base_version)
     _open_incidents(conn, plan)
-    history.insert_entries(conn, plan.entries)
     case_id = plan.case.id
-    if plan.clocks:
-        clocks.save(conn, [(case_id, state, exists) for state, exists in plan.clocks])
-    if plan.cancel:
-        timers.cancel(conn, [(case_id, name) for name in plan.cancel])
-    if plan.arm:
-        timers.arm(conn, [(case_id, t) for t in plan.arm], plan.recorded_at or plan.case.updated_at)
+    first = (
+        cases.insert_op(plan.case, plan.history_count)
+        if plan.base_version is None
+        else cases.update_op([(plan.case, plan.base_version, plan.history_count)])
+    )
+    counts = send(
+        conn,
+        [
+            first,
+            history.insert_op(plan.entries),
+            clocks.save_op([(case_id, state, exists) for state, exists in plan.clocks]),
+            timers.cancel_op([(case_id, name) for name in plan.cancel]),
+            timers.arm_op(
+                [(case_id, t) for t in plan.arm], plan.recorded_at or plan.case.updated_at
+            ),
+        ],
+    )
+    if plan.base_version is not None and counts[0] != 1:
+        raise ConcurrencyConflict(plan.case.id, plan.base_version)
     _rest(conn, plan)
 
 

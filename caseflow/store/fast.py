@@ -1,0 +1,247 @@
+"""
+Prepared statements: the engine's hot statements compiled once per dialect and run on
+the connection's DBAPI cursor, inside the SQLAlchemy transaction.
+
+SQLAlchemy's per-execution bookkeeping (cache keys, parameter setup, result objects,
+events) costs more per statement than SQLite's own work and a good part of a PostgreSQL
+round trip (bench/BENCHMARKS.md). A :class:`Prepared` statement is still written with
+SQLAlchemy Core (types, bind and result processors come from the same column types), so
+values are written and read exactly as SQLAlchemy would; only the per-call machinery is
+skipped. Database errors are translated into SQLAlchemy's exception classes
+(``IntegrityError``, ``OperationalError``, ...) the way a Core execution raises them.
+
+On PostgreSQL a sequence of writes goes out in one round trip (:func:`send`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.exc import DBAPIError
+
+from caseflow.store.tables import UTCDateTime
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    from sqlalchemy.engine import Connection, Dialect
+    from sqlalchemy.sql.expression import Executable
+
+
+_GIVEN = object()
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    sql: str
+    positional: bool
+    #: Per parameter: its name, its bind processor (or None), and the value the statement
+    #: carries itself (a literal compared or set: ``status = 'pending'``) or ``_GIVEN``.
+    params: tuple[tuple[str, Callable[[Any], Any] | None, Any], ...]
+    results: tuple[Callable[[Any], Any] | None, ...]
+
+
+def _sqlite_instant(value: dt.datetime | None) -> str | None:
+    """An aware instant as SQLite stores UTCDateTime: naive UTC, always with microseconds."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        msg = "caseflow stores aware datetimes only"
+        raise ValueError(msg)
+    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _sqlite_read_instant(value: str | None) -> dt.datetime | None:
+    return None if value is None else dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+
+
+def _bind_processor(kind: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """SQLAlchemy's bind processor of a type, or the same conversion done faster."""
+    if isinstance(kind, UTCDateTime) and dialect.name == "sqlite":
+        return _sqlite_instant
+    processor: Callable[[Any], Any] | None = kind.dialect_impl(dialect).bind_processor(dialect)
+    return processor
+
+
+def _result_processor(kind: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    if isinstance(kind, UTCDateTime) and dialect.name == "sqlite":
+        return _sqlite_read_instant
+    processor: Callable[[Any], Any] | None = kind.dialect_impl(dialect).result_processor(
+        dialect, None
+    )
+    return processor
+
+
+def _dbapi(conn: Connection) -> Any:
+    return conn.connection.dbapi_connection
+
+
+class Prepared:
+    """One Core statement; compiled for a dialect on first use, then run on the raw cursor."""
+
+    def __init__(
+        self, statement: Executable, per_dialect: Mapping[str, Executable] | None = None
+    ) -> None:
+        self.statement = statement
+        #: Dialect-specific forms (an upsert is ``ON CONFLICT`` on SQLite and PostgreSQL).
+        self.per_dialect = dict(per_dialect or {})
+        self._compiled: dict[str, _Compiled] = {}
+
+    def _for(self, dialect: Dialect) -> _Compiled:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            statement = self.per_dialect.get(dialect.name, self.statement)
+            compiled = statement.compile(dialect=dialect)
+            positional = bool(compiled.positional)
+            values = compiled.params
+            names = tuple(compiled.positiontup or ()) if positional else tuple(values)
+            params = []
+            for name in names if positional else dict.fromkeys(names):
+                processor = _bind_processor(compiled.binds[name].type, dialect)
+                fixed = values.get(name)
+                if fixed is not None and processor is not None:
+                    fixed = processor(fixed)
+                params.append((name, processor, _GIVEN if fixed is None else fixed))
+            columns = getattr(statement, "selected_columns", ())
+            results = tuple(_result_processor(c.type, dialect) for c in columns)
+            found = _Compiled(compiled.string, positional, tuple(params), results)
+            self._compiled[dialect.name] = found
+        return found
+
+    @staticmethod
+    def _params(compiled: _Compiled, values: Mapping[str, Any]) -> Any:
+        out = [
+            fixed
+            if fixed is not _GIVEN
+            else (values[name] if processor is None else processor(values[name]))
+            for name, processor, fixed in compiled.params
+        ]
+        if compiled.positional:
+            return tuple(out)
+        return {p[0]: v for p, v in zip(compiled.params, out, strict=True)}
+
+    def _error(self, conn: Connection, exc: Exception, params: Any) -> Exception:
+        dbapi = conn.dialect.loaded_dbapi
+        if isinstance(exc, dbapi.Error):
+            return DBAPIError.instance(self._for(conn.dialect).sql, params, exc, dbapi.Error)
+        return exc
+
+    def run(self, conn: Connection, values: Mapping[str, Any]) -> int:
+        """Execute with one set of values; the row count."""
+        compiled = self._for(conn.dialect)
+        params = self._params(compiled, values)
+        cursor = _dbapi(conn).cursor()
+        try:
+            cursor.execute(compiled.sql, params)
+            return int(cursor.rowcount)
+        except Exception as exc:
+            raise self._error(conn, exc, params) from exc
+        finally:
+            cursor.close()
+
+    def many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Execute once per row (executemany: one round trip on PostgreSQL); the row count."""
+        if not rows:
+            return 0
+        if len(rows) == 1:
+            return self.run(conn, rows[0])
+        compiled = self._for(conn.dialect)
+        params = [self._params(compiled, r) for r in rows]
+        cursor = _dbapi(conn).cursor()
+        try:
+            cursor.executemany(compiled.sql, params)
+            return int(cursor.rowcount)
+        except Exception as exc:
+            raise self._error(conn, exc, params) from exc
+        finally:
+            cursor.close()
+
+    def raw(self, conn: Connection, values: Mapping[str, Any]) -> list[Any]:
+        """A SELECT's rows as the driver returns them; see :meth:`process`."""
+        compiled = self._for(conn.dialect)
+        params = self._params(compiled, values)
+        cursor = _dbapi(conn).cursor()
+        try:
+            cursor.execute(compiled.sql, params)
+            return list(cursor.fetchall())
+        except Exception as exc:
+            raise self._error(conn, exc, params) from exc
+        finally:
+            cursor.close()
+
+    def process(self, conn: Connection, row: Any, start: int, stop: int) -> list[Any]:
+        """Values ``start:stop`` of a raw row, processed as SQLAlchemy would."""
+        processors = self._for(conn.dialect).results[start:stop]
+        return [
+            v if p is None or v is None else p(v)
+            for p, v in zip(processors, row[start:stop], strict=True)
+        ]
+
+    def rows(self, conn: Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """A SELECT's rows, values processed as SQLAlchemy would (JSON, aware datetimes)."""
+        compiled = self._for(conn.dialect)
+        params = self._params(compiled, values)
+        cursor = _dbapi(conn).cursor()
+        try:
+            cursor.execute(compiled.sql, params)
+            fetched = cursor.fetchall()
+        except Exception as exc:
+            raise self._error(conn, exc, params) from exc
+        finally:
+            cursor.close()
+        processors = compiled.results
+        if not any(processors):
+            return [tuple(r) for r in fetched]
+        return [
+            tuple(v if p is None or v is None else p(v) for p, v in zip(processors, r, strict=True))
+            for r in fetched
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One prepared statement and the rows to run it for (one statement, many rows)."""
+
+    statement: Prepared
+    rows: Sequence[Mapping[str, Any]]
+
+    def run(self, conn: Connection) -> int:
+        return self.statement.many(conn, self.rows)
+
+
+def send(conn: Connection, ops: Sequence[Op]) -> list[int]:
+    """
+    Run writes in order; their row counts. On PostgreSQL they go out together in one
+    round trip (psycopg's pipeline mode) and the counts are read when all have run.
+    """
+    todo = [op for op in ops if op.rows]
+    if conn.dialect.name != "postgresql" or len(todo) < 2:
+        return [op.run(conn) for op in ops]
+    raw = _dbapi(conn)
+    dbapi = conn.dialect.loaded_dbapi
+    cursors: list[Any] = []
+    counts: dict[int, Any] = {}
+    last_sql = ""
+    try:
+        with raw.pipeline():
+            for index, op in enumerate(ops):
+                if not op.rows:
+                    continue
+                compiled = op.statement._for(conn.dialect)  # noqa: SLF001 - this module's own
+                last_sql = compiled.sql
+                cursor = raw.cursor()
+                cursors.append(cursor)
+                params = [op.statement._params(compiled, r) for r in op.rows]  # noqa: SLF001
+                if len(params) == 1:
+                    cursor.execute(compiled.sql, params[0])
+                else:
+                    cursor.executemany(compiled.sql, params)
+                counts[index] = cursor
+        return [int(counts[i].rowcount) if i in counts else 0 for i in range(len(ops))]
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(last_sql, None, exc, dbapi.Error) from exc
+    finally:
+        for cursor in cursors:
+            cursor.close()
