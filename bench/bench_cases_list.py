@@ -407,7 +407,7 @@ def bench_migrate(kind: str, n: int) -> None:
                     for t in tables:
                         key = t.c.id if t is cases else t.c.case_id
                         for r in conn.execute(select(t).where(key == made[i % 2].id)):
-                            row = {k: v for k, v in r._mapping.items() if k != "id" or t is cases}
+                            row = {k: v for k, v in r._mapping.items() if k != "id" or t is cases}  # noqa: SLF001
                             rows[t].append({**row, key.name: new_id})
                 conn.execute(cases.delete().where(cases.c.id.in_([m.id for m in made])))
                 for t, values in rows.items():

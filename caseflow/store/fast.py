@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
     from sqlalchemy.engine import Connection, Dialect
-    from sqlalchemy.sql.expression import Executable
+    from sqlalchemy.sql.expression import ClauseElement
 
 
 _GIVEN = object()
@@ -82,7 +82,7 @@ class Prepared:
     """One Core statement; compiled for a dialect on first use, then run on the raw cursor."""
 
     def __init__(
-        self, statement: Executable, per_dialect: Mapping[str, Executable] | None = None
+        self, statement: ClauseElement, per_dialect: Mapping[str, ClauseElement] | None = None
     ) -> None:
         self.statement = statement
         #: Dialect-specific forms (an upsert is ``ON CONFLICT`` on SQLite and PostgreSQL).
