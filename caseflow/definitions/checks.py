@@ -35,7 +35,7 @@ from caseflow.definitions.model import (
     VoteDef,
     WorkflowDef,
 )
-from caseflow.definitions.safeyaml import punctuation_hint
+from caseflow.definitions.safeyaml import name_slip, punctuation_hint
 from caseflow.definitions.schemacheck import schema_problems
 
 if TYPE_CHECKING:
@@ -89,8 +89,9 @@ def _check_schema(reporter: Reporter, schema: dict[str, Any], path: Path_) -> bo
         reporter.add(path, f"invalid JSON Schema at {where}: {exc.message}")
         return False
     problems = schema_problems(schema)
+    prefix = "payload: " if path[-1] == "payload" else ""
     for location, message in problems:
-        reporter.add((*path, *location), message)
+        reporter.add((*path, *location), prefix + message)
     return not problems
 
 
@@ -324,6 +325,8 @@ def _header_checks(
     for i, role in enumerate(roles):
         if role in roles[:i]:
             reporter.add(("roles", i), f"role {shorten(role)} is declared twice")
+        elif (slip := name_slip(role)) is not None:
+            reporter.add(("roles", i), slip)
     return data if sound else None
 
 

@@ -45,10 +45,15 @@ def _warning_shorter(
         if surely_not_shorter(warn, length):
             reporter.add(
                 path,
-                f"warn_before {warn} is not shorter than {what} {length}: the warning would "
-                "be due when the clock starts; warn for less time than the limit",
+                f"warn_before {spelled(warn)} is not shorter than {what} {spelled(length)}: "
+                "the warning would be due as soon as the clock starts",
             )
             return
+
+
+def spelled(d: Duration) -> str:
+    """``1 month``, ``3 workdays``."""
+    return f"{d.amount} {d.unit[:-1] if d.amount == 1 else d.unit}"
 
 
 def _longest(

@@ -229,7 +229,7 @@ def _child(
     """Look ``part`` up: (schemas, 'declared'|'undeclared'|'open'|'not-object', known, types)."""
     found: list[tuple[Mapping[str, Any], Any]] = []
     known: list[str] = []
-    has_properties = is_open = declared = False
+    has_properties = is_open = declared = False  # has_properties: the names are closed
     types = _types(current)
     wanted = "array" if isinstance(part, int) else "object"
     if types is not None and wanted not in types:
@@ -262,10 +262,10 @@ def _child(
                     if _matches(str(pattern), part):
                         found.append((sub, root))
             extra = member.get("additionalProperties", _MISSING)
-            if extra is not _MISSING and extra is not False:
-                is_open = True
-                if isinstance(extra, Mapping):
-                    found.append((extra, root))
+            if extra is False:
+                has_properties = True  # closed: no other name is allowed
+            elif extra is not _MISSING:
+                is_open = True  # any name is allowed (typed or not): a typo would pass
     if found or declared:
         return found, "declared", known, types
     if isinstance(part, int) or is_open or not has_properties:

@@ -21,7 +21,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from caseflow.definitions import raw, safeyaml
 from caseflow.definitions.limits import MAX_NAME, shorten
-from caseflow.definitions.safeyaml import plain, punctuation_hint
+from caseflow.definitions.safeyaml import name_slip, plain, punctuation_hint
 from caseflow.errors import DefinitionError, Problem
 
 if TYPE_CHECKING:
@@ -166,6 +166,8 @@ def _element_names(reporter: Reporter, section_name: str, names: Iterable[Any]) 
         text = str(name)
         if not text:
             reporter.add((section_name, name), f"a {kind} needs a name", key=True)
+        elif (slip := name_slip(text)) is not None:
+            reporter.add((section_name, name), slip, key=True)
         elif len(text) > MAX_NAME:
             reporter.add(
                 (section_name, name),

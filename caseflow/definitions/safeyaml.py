@@ -332,6 +332,17 @@ _COLON, _COMMA = "\uff1a", "\uff0c"
 _KEY_BEFORE = re.compile(r"(?:^|[{,\[]|-\s)\s*[^\s:#'\"{}\[\],]+\s*$")
 
 
+def name_slip(name: str) -> str | None:
+    """Why ``name`` (of a state, event, clock or role) looks like two names run together."""
+    for char, ascii_char in ((_COLON, ":"), (_COMMA, ",")):
+        if char in name:
+            return (
+                f"the name {name!r} holds a full-width {char!r} (Chinese keyboard): "
+                f"YAML needs {ascii_char!r} there"
+            )
+    return None
+
+
 def punctuation_hint(text: str) -> str:
     """`` (full-width ...)`` when ``text`` holds a character of :data:`FULL_WIDTH`, else ``""``."""
     found = [c for c in dict.fromkeys(text) if c in FULL_WIDTH]
