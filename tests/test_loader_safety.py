@@ -156,6 +156,13 @@ class TestValues:
             SMALL.replace("version: 1", "version: " + "9" * 5000)
         )
 
+    def test_only_yaml_1_2(self):
+        """A %YAML 1.1 directive (other booleans, octal numbers) is refused at the directive."""
+        assert ["wf.yaml:1:1: only YAML 1.2 is read: remove the %YAML directive"] == problems(
+            "%YAML 1.1\n---\n" + SMALL
+        )
+        assert "small" == load_text("%YAML 1.2\n---\n" + SMALL).name
+
     def test_keys_are_names(self):
         """A list or mapping as a key is refused where it starts."""
         text = SMALL.replace("  done: {final: true}", "  ? [a, b]\n  : {final: true}")

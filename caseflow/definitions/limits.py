@@ -9,7 +9,10 @@ so an editor and ``caseflow workflows validate`` accept the same files:
   tables); org levels in ``by_level``: at most :data:`MAX_LEVEL` (the ``level`` column);
 - durations: ``<whole number> <unit>``, ASCII digits, units in any letter case, spaces
   only (no tabs or newlines), at most 100 years' worth in any unit
-  (:data:`MAX_AMOUNT`): beyond that the date arithmetic of a running case overflows;
+  (:data:`MAX_AMOUNT`), and a clock's longest limit, all its extensions and its last
+  escalation step together at most :data:`MAX_YEARS` (far past any legal time limit,
+  and far from where the date arithmetic of a running case would overflow);
+- ``retries`` and extension ``times``: at most 100; ``backoff_seconds``: at most a day;
 - ``version``: 1 to 2**31 - 1 (an ``Integer`` column);
 - guards: at most :data:`MAX_GUARD` characters and :data:`MAX_GUARD_DEPTH` levels of
   nesting.

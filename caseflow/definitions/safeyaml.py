@@ -7,13 +7,15 @@ Whatever the bytes, reading either returns plain data or raises a
 quickly and in bounded memory:
 
 - a file is at most :data:`MAX_BYTES` (256 KiB; the largest shipped workflow is 12 KiB);
-- collections nest at most :data:`MAX_DEPTH` (64) levels;
+- collections nest at most :data:`MAX_DEPTH` (64) levels (flow style, ``[[[...``, is
+  refused by the scanner, before ruamel's rescans of open brackets slow it down);
 - the document, with every alias expanded, has at most :data:`MAX_NODES` (100,000)
   nodes: a 400-byte "billion laughs" stops at the alias that would pass the bound; an
   alias to a node that contains it (a recursive alias) is refused;
 - only the plain YAML tags are honoured (``!!str``, ``!!seq``, ``!!map``); any other
   tag (``!!python/...``, ``!!binary``, ``!foo``) is refused, so nothing but strings,
   numbers, booleans, nulls, lists and mappings is ever built; mapping keys are scalars;
+- only YAML 1.2 is read (a ``%YAML 1.1`` directive is refused);
 - dates (``2026-01-01``) stay the text as written unless the caller asks for dates
   (calendar data); ``.nan`` and ``.inf`` are refused (JSON has neither);
 - the text must be UTF-8; a UTF-8 byte-order mark is dropped; a GBK/GB18030 or UTF-16
@@ -28,7 +30,6 @@ from __future__ import annotations
 
 import json
 import re
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,6 +57,7 @@ SYNTAX = "YAML error: "
 
 _CORE = "tag:yaml.org,2002:"
 _ALLOWED_TAGS = frozenset({"!", _CORE + "str", _CORE + "seq", _CORE + "map"})
+_DIRECTIVE = re.compile(r"^%YAML[ \t]+(\S*)", re.MULTILINE)
 _NOT_FINITE = re.compile(r"[-+]?\.(inf|Inf|INF|nan|NaN|NAN)")
 
 
@@ -255,6 +257,10 @@ def load(text: str, file: str, *, dates: bool = False) -> Any:
     if len(text) > MAX_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise _too_large(len(text.encode("utf-8", "surrogatepass")), file)
     text = text.removeprefix("\ufeff")
+    directive = _DIRECTIVE.search(text)
+    if directive is not None and directive[1] != "1.2":
+        line, column = _index_position(text, directive.start())
+        raise _problem(file, line, column, "only YAML 1.2 is read: remove the %YAML directive")
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     yaml.Scanner = _BoundedScanner
@@ -262,9 +268,7 @@ def load(text: str, file: str, *, dates: bool = False) -> Any:
     yaml.Constructor = _SafeConstructor
     yaml.caseflow_dates = dates  # type: ignore[attr-defined]
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return yaml.load(text)
+        return yaml.load(text)
     except _RefusedError as exc:
         line, column = _mark(exc.problem_mark)
         raise _problem(file, line, column, str(exc.problem)) from None
