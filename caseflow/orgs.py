@@ -1,10 +1,13 @@
 """
-The org tree, pure: units by path (``jiaoling/changtan/xinxiang/grid-3``) with a level.
+The org tree: units by path (``jiaoling/changtan/xinxiang/grid-3``) with a level.
 
 Levels are what the workflows talk about (grid, village, community, township, county,
 department). A case belongs to a unit; escalation moves it to the parent unit ("small
 matters stay in the grid, big ones in the village or town"), referral to another unit.
 Without a loaded tree, a path's parent is its prefix and its level is unknown.
+
+Pure, except :func:`read_tree`, which reads a tree file with the workflow loader's
+protections.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from caseflow.errors import DefinitionError
 
 if TYPE_CHECKING:
+    import os
     from collections.abc import Iterable, Iterator, Mapping
 
 
@@ -78,6 +82,11 @@ class OrgTree:
         ]
 
 
+#: Columns of the org table: a unit's path and parent (``String(500)``), its name
+#: (``String(200)``) and level (``String(50)``).
+MAX_PATH, MAX_UNIT_NAME, MAX_LEVEL = 500, 200, 50
+
+
 def parse_tree(document: Any, source: str = "<org tree>") -> list[OrgUnit]:
     """
     Units from a nested mapping::
@@ -88,23 +97,71 @@ def parse_tree(document: Any, source: str = "<org tree>") -> list[OrgUnit]:
           units:
             changtan: {name: 长潭镇, level: township, units: {...}}
 
+    The tree is walked without recursion, so its depth is bounded only by the unit
+    paths' length (at most :data:`MAX_PATH` characters, the database column).
+
     Raises:
         DefinitionError: naming the unit and what is wrong.
     """
-    units: list[OrgUnit] = []
-
-    def walk(mapping: Mapping[str, Any], parent: str | None) -> None:
-        for key, spec in mapping.items():
-            path = f"{parent}/{key}" if parent else str(key)
-            if not isinstance(spec, dict) or not isinstance(spec.get("level"), str):
-                raise DefinitionError(f"{source}: unit {path!r} needs a mapping with a 'level'")
-            extra = set(spec) - {"name", "level", "units"}
-            if extra:
-                raise DefinitionError(f"{source}: unit {path!r} has unknown keys {sorted(extra)}")
-            units.append(OrgUnit(path, str(spec.get("name", key)), spec["level"], parent))
-            walk(spec.get("units") or {}, path)
-
     if not isinstance(document, dict) or not document:
         raise DefinitionError(f"{source}: an org tree is a mapping of top units")
-    walk(document, None)
+    units: list[OrgUnit] = []
+    # (mapping of units, parent path), walked depth first in document order.
+    stack: list[tuple[Mapping[Any, Any], str | None]] = [(document, None)]
+    while stack:
+        mapping, parent = stack.pop()
+        children: list[tuple[Mapping[Any, Any], str]] = []
+        for key, spec in mapping.items():
+            path = f"{parent}/{key}" if parent else str(key)
+            _check_unit(source, path, str(key), spec)
+            units.append(OrgUnit(path, str(spec.get("name", key)), spec["level"], parent))
+            below = spec.get("units")
+            if below:
+                children.append((below, path))
+        stack.extend(reversed(children))
     return units
+
+
+def _check_unit(source: str, path: str, key: str, spec: Any) -> None:
+    shown = path if len(path) <= 80 else path[:80] + "..."
+    if not isinstance(spec, dict) or not isinstance(spec.get("level"), str):
+        raise DefinitionError(f"{source}: unit {shown!r} needs a mapping with a 'level'")
+    extra = set(spec) - {"name", "level", "units"}
+    if extra:
+        raise DefinitionError(f"{source}: unit {shown!r} has unknown keys {sorted(extra)}")
+    if not key or "/" in key:
+        raise DefinitionError(f"{source}: unit {shown!r}: a unit's key is one path segment, no '/'")
+    if len(path) > MAX_PATH:
+        raise DefinitionError(f"{source}: unit {shown!r}: its path is longer than {MAX_PATH}")
+    name = spec.get("name", key)
+    if not isinstance(name, (str, int, float)) or len(str(name)) > MAX_UNIT_NAME:
+        raise DefinitionError(
+            f"{source}: unit {shown!r}: 'name' must be text of at most {MAX_UNIT_NAME} characters"
+        )
+    if not spec["level"] or len(spec["level"]) > MAX_LEVEL:
+        raise DefinitionError(
+            f"{source}: unit {shown!r}: 'level' must be 1 to {MAX_LEVEL} characters"
+        )
+    if spec.get("units") is not None and not isinstance(spec["units"], dict):
+        raise DefinitionError(f"{source}: unit {shown!r}: 'units' must be a mapping of units")
+
+
+def read_tree(path: str | os.PathLike[str]) -> list[OrgUnit]:
+    """
+    Read and parse an org tree file (YAML), with the loader's protections.
+
+    The file is read by :mod:`caseflow.definitions.safeyaml`: bounded size, depth and
+    alias expansion, plain values only, UTF-8 (with a hint for GBK), YAML errors at
+    ``file:line:column``.
+
+    Raises:
+        DefinitionError: naming the file (and line and column) and what is wrong.
+    """
+    from caseflow.definitions import safeyaml  # noqa: PLC0415 - keeps this module pure
+
+    source = str(path)
+    try:
+        document = safeyaml.plain(safeyaml.load(safeyaml.read_file(path), source))
+    except DefinitionError as exc:
+        raise safeyaml.flatten(exc) from None
+    return parse_tree(document, source)

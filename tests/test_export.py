@@ -70,6 +70,7 @@ clocks:
   intake: {limit: 5 days, runs_in: [start]}
   forever: {limit: 3 days, starts_on: {enter: loop_a}}
   long: {limit: 10 days, starts_on: {enter: waiting}}
+data: {type: object, properties: {x: {type: integer}}}
 """
 
 

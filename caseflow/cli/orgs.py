@@ -65,9 +65,12 @@ def orgs_group() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def load(db: str, file: str) -> None:
     """Replace the org tree with FILE's (nested units, each with a name and a level)."""
+    from caseflow.orgs import read_tree
+
     try:
+        tree = read_tree(file)  # bounded, safe reading: errors at file:line:col
         with _engine(db) as engine:
-            count = engine.load_orgs(file)
+            count = engine.load_orgs(tree)
             units = list(engine.orgs)
     except CaseflowError as exc:
         _fail(exc)

@@ -166,6 +166,7 @@ def lint(paths: tuple[str, ...], strict: bool, ignore: tuple[str, ...], as_json:
     CF103 clock-never-stops  once started, nothing can stop the clock
     CF104 clock-runs-to-end  a clock with neither runs_in nor stops_on
     CF105 dead-branch        a branch that can never be taken
+    CF106 undeclared-field   a guard reads a field no schema declares
 
     Silence one reviewed warning with a comment on its line: `# lint: ignore[CF101]`.
     Exit 0 with warnings (1 with --strict); 1 if a file does not load.

@@ -22,14 +22,9 @@ when first asked for, and checked against :class:`~caseflow.abc.Calendar`.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
-
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
 from caseflow.abc import Calendar
 from caseflow.errors import DefinitionError
@@ -176,22 +171,27 @@ def load_overlay(path: str | os.PathLike[str]) -> list[CalendarOverlay]:
     Raises:
         DefinitionError: naming the file and what is wrong with it.
     """
+    from caseflow.definitions import safeyaml  # noqa: PLC0415 - the loader's bounded reading
+
     where = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DefinitionError(f"{where}: cannot read calendar data: {exc}") from exc
-    try:
+        text = safeyaml.read_file(path)
         if where.lower().endswith(".json"):
-            document: Any = json.loads(text)
-        else:
-            document = YAML(typ="safe", pure=True).load(text)
-    except YAMLError as exc:
-        raise DefinitionError(f"{where}: not valid YAML: {exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise DefinitionError(f"{where}: not valid JSON: {exc}") from exc
-    except ValueError as exc:  # the YAML loader builds unquoted dates: 2027-13-01
-        raise DefinitionError(f"{where}: invalid date: {exc}") from exc
+            document: Any = safeyaml.load_json(text, where)
+        else:  # unquoted dates become dates; an impossible one (2027-13-01) is a problem
+            document = safeyaml.plain(safeyaml.load(text, where, dates=True))
+    except DefinitionError as exc:
+        lines = []
+        for p in exc.problems:  # file:line:col: what, in the words of the other messages
+            message = p.message.replace(safeyaml.SYNTAX, "not valid YAML: ", 1)
+            if message.startswith("cannot read file: "):
+                message = "cannot read calendar data: " + message.removeprefix("cannot read file: ")
+                lines.append(f"{where}: {message}")
+            elif message.startswith("not valid JSON"):
+                lines.append(f"{where}: {message} (line {p.line}, column {p.column})")
+            else:
+                lines.append(f"{where}:{p.line}:{p.column}: {message}")
+        raise DefinitionError("\n".join(lines) or str(exc)) from None
     return _parse_overlay_document(document, where)
 
 

@@ -3,8 +3,11 @@ Reference and graph checks, and assembly of the frozen :class:`WorkflowDef`.
 
 Checks: exactly one initial state; every state reachable from it; every non-final state
 has a way out; final states have none; every referenced state, event and role exists;
-branches end in an unconditional default; guards parse; the data schema is valid JSON
-Schema; clocks name real states and events and parse their durations.
+branches end in an unconditional default; guards parse and read only fields the schemas
+declare (:mod:`caseflow.definitions.guardcheck`); the data and payload schemas are valid
+JSON Schema that cannot fetch, fail or hang (:mod:`caseflow.definitions.schemacheck`);
+clocks name real states and events and have durations within bounds
+(:mod:`caseflow.definitions.clockchecks`).
 """
 
 from __future__ import annotations
@@ -15,24 +18,25 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema
 
-from caseflow.clocks.durations import Duration, parse_duration
 from caseflow.definitions import raw
+from caseflow.definitions.clockchecks import clock, duration
 from caseflow.definitions.expr import Guard, GuardSyntaxError
+from caseflow.definitions.guardcheck import guard_issues
+from caseflow.definitions.limits import shorten
 from caseflow.definitions.loader import suggest
 from caseflow.definitions.model import (
     ActionConfig,
     ActionRef,
     Branch,
     ClockDef,
-    ClockTrigger,
-    EscalationStep,
     EventDef,
-    Extension,
     ParallelDef,
     StateDef,
     VoteDef,
     WorkflowDef,
 )
+from caseflow.definitions.safeyaml import name_slip, punctuation_hint
+from caseflow.definitions.schemacheck import schema_problems
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -40,7 +44,7 @@ if TYPE_CHECKING:
     from caseflow.definitions.loader import Path_, Reporter
 
 
-class _Refs:
+class Refs:
     """Known names, and reporting of references to unknown ones."""
 
     def __init__(
@@ -55,7 +59,7 @@ class _Refs:
         for i, name in enumerate(raw.as_list(names)):
             if name not in known:
                 where = path if isinstance(names, str) else (*path, i)
-                self.reporter.add(where, f"unknown {kind} {name!r}{suggest(name, known)}")
+                self.reporter.add(where, f"unknown {kind} {shorten(name)}{_hints(name, known)}")
 
     def states_(self, names: str | list[str], path: Path_) -> None:
         self._check("state", self.states, names, path)
@@ -68,30 +72,40 @@ class _Refs:
             if name not in self.roles:
                 self.reporter.add(
                     (*path, i),
-                    f"role {name!r} is not declared in 'roles'{suggest(name, self.roles)}",
+                    f"role {shorten(name)} is not declared in 'roles'{_hints(name, self.roles)}",
                 )
 
 
-def _duration(reporter: Reporter, text: str, path: Path_) -> Duration | None:
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        reporter.add(path, str(exc))
-        return None
+def _hints(name: str, known: list[str]) -> str:
+    return suggest(name, known) + punctuation_hint(name)
 
 
-def _check_schema(reporter: Reporter, schema: dict[str, Any], path: Path_) -> None:
+def _check_schema(reporter: Reporter, schema: dict[str, Any], path: Path_) -> bool:
+    """Report what is wrong with a data or payload schema; whether it is sound."""
     try:
         jsonschema.Draft202012Validator.check_schema(schema)
     except jsonschema.SchemaError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
         reporter.add(path, f"invalid JSON Schema at {where}: {exc.message}")
+        return False
+    problems = schema_problems(schema)
+    prefix = "payload: " if path[-1] == "payload" else ""
+    for location, message in problems:
+        reporter.add((*path, *location), prefix + message)
+    return not problems
 
 
 def _event(
-    reporter: Reporter, refs: _Refs, name: str, ev: raw.RawEvent, finals: set[str]
+    reporter: Reporter,
+    refs: Refs,
+    name: str,
+    ev: raw.RawEvent,
+    finals: set[str],
+    data_schema: dict[str, Any] | None,
 ) -> EventDef | None:
+    """An event's references and branches; guards are checked against sound schemas."""
     path: Path_ = ("events", name)
+    payload_ok = ev.payload is None or _check_schema(reporter, ev.payload, (*path, "payload"))
     sources = raw.as_list(ev.from_)
     refs.states_(ev.from_, (*path, "from"))
     for i, src in enumerate(sources):
@@ -115,9 +129,18 @@ def _event(
                 guard = Guard.parse(br.when)
             except GuardSyntaxError as exc:
                 reporter.add(
-                    (*path, "to", i, "when"), f"{exc} (at column {exc.column} of the guard)"
+                    (*path, "to", i, "when"),
+                    f"{exc} (at column {exc.column} of the guard){punctuation_hint(br.when)}",
                 )
                 ok = False
+        if guard is not None and payload_ok and data_schema is not None:
+            for issue in guard_issues(guard.source, data_schema, ev.payload):
+                if issue.error:
+                    reporter.add(
+                        (*path, "to", i, "when"),
+                        f"{issue.message} (at column {issue.column} of the guard)",
+                    )
+                    ok = False
         last = i == len(raw_branches) - 1
         if br.when is None and not last:
             reporter.add(
@@ -138,8 +161,6 @@ def _event(
         reporter.add((*path, "roles"), "an automatic event is fired by the engine: it has no roles")
     if not ev.automatic and not ev.roles:
         reporter.add(path, "names no roles: list who may fire it, or mark it 'automatic: true'")
-    if ev.payload is not None:
-        _check_schema(reporter, ev.payload, (*path, "payload"))
     if not ok:
         return None
     return EventDef(
@@ -154,95 +175,8 @@ def _event(
     )
 
 
-def _trigger(refs: _Refs, trig: raw.RawTrigger | None, path: Path_) -> ClockTrigger | None:
-    if trig is None:
-        return None
-    refs.states_(trig.enter, (*path, "enter"))
-    refs.events_(trig.event, (*path, "event"))
-    return ClockTrigger(enter=tuple(raw.as_list(trig.enter)), events=tuple(raw.as_list(trig.event)))
-
-
-def _clock(reporter: Reporter, refs: _Refs, name: str, ck: raw.RawClock) -> ClockDef | None:
-    path: Path_ = ("clocks", name)
-    n = len(reporter.problems)
-    limit = _duration(reporter, ck.limit, (*path, "limit"))
-    refs.states_(ck.runs_in, (*path, "runs_in"))
-    refs.states_(ck.paused_in, (*path, "paused_in"))
-    starts = _trigger(refs, ck.starts_on, (*path, "starts_on"))
-    stops = _trigger(refs, ck.stops_on, (*path, "stops_on"))
-    if ck.per_item and (ck.runs_in or starts is not None):
-        reporter.add(path, "a per_item clock starts with each work item: no 'runs_in'/'starts_on'")
-    elif not ck.per_item and not ck.runs_in and starts is None:
-        reporter.add(path, "never starts: give 'runs_in' states or 'starts_on'")
-    by_level = {
-        level: d
-        for level, spec in ck.by_level.items()
-        if (d := _duration(reporter, spec.limit, (*path, "by_level", level, "limit"))) is not None
-    }
-    breach = ck.on_breach or raw.RawBreach()
-    if breach.fire is not None:
-        refs.events_(breach.fire, (*path, "on_breach", "fire"))
-    if breach.at_top is not None:
-        refs.events_(breach.at_top, (*path, "on_breach", "at_top"))
-        if not breach.move_up:
-            reporter.add((*path, "on_breach", "at_top"), "'at_top' needs 'move_up: true'")
-    refs.roles_(breach.notify, (*path, "on_breach", "notify"))
-    if ck.warn_notify is not None:
-        refs.roles_(ck.warn_notify, (*path, "warn_notify"))
-    warn = (
-        None
-        if ck.warn_before is None
-        else _duration(reporter, ck.warn_before, (*path, "warn_before"))
-    )
-    extension = None
-    if ck.extension is not None:
-        by = _duration(reporter, ck.extension.by, (*path, "extension", "by"))
-        refs.roles_(ck.extension.roles, (*path, "extension", "roles"))
-        if by is not None:
-            extension = Extension(
-                by=by,
-                times=ck.extension.times,
-                roles=tuple(ck.extension.roles),
-                reason_required=ck.extension.reason == "required",
-            )
-    steps = []
-    for i, step in enumerate(ck.escalate):
-        after = _duration(reporter, step.after, (*path, "escalate", i, "after"))
-        refs.roles_(step.notify, (*path, "escalate", i, "notify"))
-        if step.fire is not None:
-            refs.events_(step.fire, (*path, "escalate", i, "fire"))
-        if not (step.notify or step.to_org or step.fire):
-            reporter.add((*path, "escalate", i), "does nothing: give 'notify', 'to_org' or 'fire'")
-        if after is not None:
-            steps.append(
-                EscalationStep(
-                    after=after, notify=tuple(step.notify), to_org=step.to_org, fire=step.fire
-                )
-            )
-    if len(reporter.problems) > n or limit is None:
-        return None
-    return ClockDef(
-        name=name,
-        limit=limit,
-        runs_in=tuple(ck.runs_in),
-        starts_on=starts,
-        paused_in=tuple(ck.paused_in),
-        stops_on=stops,
-        on_breach_fire=breach.fire,
-        on_breach_notify=tuple(breach.notify),
-        on_breach_move_up=breach.move_up,
-        on_breach_at_top=breach.at_top,
-        by_level=by_level,
-        per_item=ck.per_item,
-        extension=extension,
-        warn_before=warn,
-        warn_notify=None if ck.warn_notify is None else tuple(ck.warn_notify),
-        escalate=tuple(steps),
-    )
-
-
 def _vote(
-    reporter: Reporter, refs: _Refs, state: str, vote: raw.RawVote, events: dict[str, EventDef]
+    reporter: Reporter, refs: Refs, state: str, vote: raw.RawVote, events: dict[str, EventDef]
 ) -> VoteDef | None:
     """A vote's references: its events leave this state; its rule and window parse."""
     from caseflow.voting import VoteRule  # noqa: PLC0415 - voting imports errors only
@@ -267,12 +201,12 @@ def _vote(
         )
     try:
         VoteRule.parse(vote.rule)
-    except ValueError as exc:
-        reporter.add((*path, "rule"), str(exc))
+    except (ValueError, TypeError, KeyError, ArithmeticError) as exc:
+        reporter.add((*path, "rule"), f"invalid vote rule: {exc}")
     window = (
         None
         if vote.closes_after is None
-        else _duration(reporter, vote.closes_after, (*path, "closes_after"))
+        else duration(reporter, vote.closes_after, (*path, "closes_after"))
     )
     if len(reporter.problems) > n:
         return None
@@ -293,7 +227,7 @@ def _vote(
 
 def _parallel(
     reporter: Reporter,
-    refs: _Refs,
+    refs: Refs,
     state: str,
     par: raw.RawParallel,
     events: dict[str, EventDef],
@@ -372,19 +306,28 @@ def _graph(
             )
 
 
-def _header_checks(reporter: Reporter, header: dict[str, Any], roles: list[str]) -> None:
-    """Checks on header values that hold even when another header field is malformed."""
+def _header_checks(
+    reporter: Reporter, header: dict[str, Any], roles: list[str]
+) -> dict[str, Any] | None:
+    """
+    Checks on header values that hold even when another header field is malformed.
+
+    Returns the data schema when it is sound (``{}`` when there is none), else None.
+    """
     timezone = header.get("timezone")
     if isinstance(timezone, str):
         try:
             zoneinfo.ZoneInfo(timezone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            reporter.add(("timezone",), f"unknown time zone {timezone!r}")
-    if isinstance(header.get("data"), dict):
-        _check_schema(reporter, header["data"], ("data",))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+            reporter.add(("timezone",), f"unknown time zone {shorten(timezone)}")
+    data = header.get("data", {})
+    sound = isinstance(data, dict) and _check_schema(reporter, data, ("data",))
     for i, role in enumerate(roles):
         if role in roles[:i]:
-            reporter.add(("roles", i), f"role {role!r} is declared twice")
+            reporter.add(("roles", i), f"role {shorten(role)} is declared twice")
+        elif (slip := name_slip(role)) is not None:
+            reporter.add(("roles", i), slip)
+    return data if sound else None
 
 
 def _lenient_roles(elements: dict[str, Any]) -> list[str]:
@@ -420,19 +363,19 @@ def build(
     if not states and header is not None:
         reporter.add(("states",), "a workflow needs at least one state")
     roles = header.roles if header is not None else _lenient_roles(elements)
-    refs = _Refs(reporter, states, elements["events"], roles)
-    _header_checks(reporter, elements["header"], roles)
+    refs = Refs(reporter, states, elements["events"], roles)
+    data_schema = _header_checks(reporter, elements["header"], roles)
     finals = {n for n, s in states.items() if s is not None and s.final}
     before_events = len(reporter.problems)
     events = {
         n: e
         for n, ev in elements["events"].items()
-        if ev is not None and (e := _event(reporter, refs, n, ev, finals)) is not None
+        if ev is not None and (e := _event(reporter, refs, n, ev, finals, data_schema)) is not None
     }
     clocks = {
         n: c
         for n, ck in elements["clocks"].items()
-        if ck is not None and (c := _clock(reporter, refs, n, ck)) is not None
+        if ck is not None and (c := clock(reporter, refs, n, ck)) is not None
     }
     votes = {
         n: v

@@ -12,7 +12,8 @@ loaded, with :mod:`ast` into a tree of plain closures; nothing is ever passed to
 - comparisons ``== != < <= > >=``, ``in``, ``not in`` (chains allowed);
 - ``and``, ``or``, ``not`` and unary minus.
 
-A comparison between values that cannot be ordered (``null < 3``) is false.
+A comparison between values that cannot be ordered (``null < 3``) is false. A guard is
+at most 4,000 characters and 32 levels deep (:mod:`caseflow.definitions.limits`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from caseflow.definitions.limits import MAX_GUARD, MAX_GUARD_DEPTH
 
 Context = Mapping[str, Any]
 _Eval = Callable[[Context], Any]
@@ -64,16 +67,35 @@ class Guard:
 
     @classmethod
     def parse(cls, source: str) -> Guard:
+        text = source.strip()
+        shown = source if len(source) <= 200 else source[:200] + "..."
+        if len(text) > MAX_GUARD:
+            raise GuardSyntaxError(
+                f"guard is {len(text):,} characters long: at most {MAX_GUARD:,}", column=1
+            )
         try:
-            tree = ast.parse(source.strip(), mode="eval")
+            tree = ast.parse(text, mode="eval")
         except SyntaxError as exc:
-            column = exc.offset or len(source.strip()) + 1
-            raise GuardSyntaxError(f"invalid guard {source!r}: {exc.msg}", column=column) from None
+            column = exc.offset or len(text) + 1
+            raise GuardSyntaxError(f"invalid guard {shown!r}: {exc.msg}", column=column) from None
+        except (RecursionError, MemoryError):
+            raise GuardSyntaxError(f"guard {shown!r} is nested too deeply", column=1) from None
+        _check_depth(tree.body)
         return cls(source, _compile(tree.body))
 
     def evaluate(self, context: Context) -> bool:
         """Evaluate against ``{'data': ..., 'payload': ..., 'actor': ...}``."""
         return bool(self._fn(context))
+
+
+def _check_depth(root: ast.expr) -> None:
+    """Refuse a guard nested more than :data:`MAX_GUARD_DEPTH` levels (walked iteratively)."""
+    stack: list[tuple[ast.AST, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_GUARD_DEPTH:
+            raise _fail(node, f"guard is nested more than {MAX_GUARD_DEPTH} levels deep")
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
 def _fail(node: ast.AST, message: str) -> GuardSyntaxError:

@@ -2,9 +2,10 @@
 Load workflow YAML into a checked :class:`WorkflowDef`, or report every problem at once.
 
 Positions come from ruamel.yaml's round-trip loader, which keeps the line and column of
-every key, value and list item. Shape errors come from pydantic, element by element;
-graph and reference errors from :mod:`caseflow.definitions.checks`. Nothing is built
-unless the whole file is clean.
+every key, value and list item; :mod:`caseflow.definitions.safeyaml` bounds the reading
+(size, depth, aliases, tags, encoding). Shape errors come from pydantic, element by
+element; graph and reference errors from :mod:`caseflow.definitions.checks`. Nothing is
+built unless the whole file is clean.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from caseflow.definitions import raw
+from caseflow.definitions import raw, safeyaml
+from caseflow.definitions.limits import MAX_NAME, shorten
+from caseflow.definitions.safeyaml import name_slip, plain, punctuation_hint
 from caseflow.errors import DefinitionError, Problem
 
 if TYPE_CHECKING:
@@ -65,36 +66,15 @@ class Reporter:
 
 def element_name(path: Path_) -> str:
     if len(path) >= 2 and path[0] in _SECTIONS:
-        return f"{_SECTIONS[str(path[0])]} {path[1]!r}"
+        name = path[1]
+        shown = shorten(name, MAX_NAME) if isinstance(name, str) else repr(name)
+        return f"{_SECTIONS[str(path[0])]} {shown}"
     return "workflow" if not path else f"{path[0]}"
 
 
 def read_yaml(text: str, file: str) -> Any:
-    """Parse YAML with positions; syntax errors and duplicate keys become problems."""
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
-    try:
-        return yaml.load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        what = " ".join(
-            str(part).strip().splitlines()[0]
-            for part in (exc.context, exc.problem)
-            if part and str(part).strip()
-        )
-        raise DefinitionError([Problem(file, line, col, "", f"YAML error: {what}")]) from None
-    except YAMLError as exc:
-        raise DefinitionError([Problem(file, 1, 1, "", f"YAML error: {exc}")]) from None
-
-
-def plain(node: Any) -> Any:
-    """ruamel nodes to plain dicts, lists and scalars (for hashing and pydantic)."""
-    if isinstance(node, Mapping):
-        return {str(k): plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [plain(v) for v in node]
-    return node
+    """Parse YAML with positions, bounded; syntax errors and duplicate keys become problems."""
+    return safeyaml.load(text, file)
 
 
 def content_hash(data: Any) -> str:
@@ -105,8 +85,9 @@ def content_hash(data: Any) -> str:
 
 def validate_shape(reporter: Reporter, model: type[M], value: Any, path: Path_) -> M | None:
     """Validate one element; report every shape error with its position."""
+    value = {} if value is None else value  # `name:` with nothing after it
     try:
-        return model.model_validate({} if value is None else value)
+        return model.model_validate(value)
     except ValidationError as exc:
         seen: dict[Path_, list[str]] = {}
         for err in exc.errors():
@@ -114,17 +95,32 @@ def validate_shape(reporter: Reporter, model: type[M], value: Any, path: Path_) 
             if err["type"] == "extra_forbidden":
                 field = str(loc[-1])
                 known = [f.alias or n for n, f in model.model_fields.items()]
-                reporter.add(
-                    path + loc, f"unknown field {field!r}{suggest(field, known)}", key=True
-                )
-            elif err["type"] == "missing":
+                reporter.add(path + loc, unknown_field(field, known), key=True)
+            elif err["type"] == "missing" and loc:
                 reporter.add(path + loc[:-1], f"missing required field {str(loc[-1])!r}")
             else:
-                seen.setdefault(loc, []).append(str(err["msg"]))
+                seen.setdefault(loc, []).append(_message(err["type"], loc, str(err["msg"])))
         for loc, messages in seen.items():
             where = f"{'.'.join(map(str, loc))}: " if loc and path else ""
             reporter.add(path + loc, where + " or ".join(dict.fromkeys(messages)))
         return None
+
+
+#: Clearer words than a regular expression for the fields that have one.
+_PATTERNS = {
+    "workflow": "must be lower-case letters, digits and '_', starting with a letter",
+    "items": "must be 'payload.<key>' or 'data.<key>'",
+}
+
+
+def _message(kind: str, loc: Path_, message: str) -> str:
+    if kind == "string_pattern_mismatch" and loc and str(loc[-1]) in _PATTERNS:
+        return _PATTERNS[str(loc[-1])]
+    return message
+
+
+def unknown_field(field: str, known: Iterable[str]) -> str:
+    return f"unknown field {shorten(field)}{suggest(field, known)}{punctuation_hint(field)}"
 
 
 def clean_loc(value: Any, loc: Path_) -> Path_:
@@ -148,6 +144,8 @@ def clean_loc(value: Any, loc: Path_) -> Path_:
 def suggest(name: str, candidates: Iterable[str]) -> str:
     import difflib  # noqa: PLC0415 - only needed on the error path
 
+    if len(name) > 4 * MAX_NAME:
+        return ""
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
@@ -162,6 +160,23 @@ def section(reporter: Reporter, root: Mapping[str, Any], name: str) -> Mapping[s
     return value
 
 
+def _element_names(reporter: Reporter, section_name: str, names: Iterable[Any]) -> None:
+    kind = _SECTIONS[section_name]
+    for name in names:
+        text = str(name)
+        if not text:
+            reporter.add((section_name, name), f"a {kind} needs a name", key=True)
+        elif (slip := name_slip(text)) is not None:
+            reporter.add((section_name, name), slip, key=True)
+        elif len(text) > MAX_NAME:
+            reporter.add(
+                (section_name, name),
+                f"the name is {len(text):,} characters long: at most {MAX_NAME} "
+                "(names are stored in database columns)",
+                key=True,
+            )
+
+
 def load_text(text: str, file: str = "<string>") -> WorkflowDef:
     """Parse and check one workflow; returns a :class:`WorkflowDef` or raises."""
     from caseflow.definitions.checks import build  # noqa: PLC0415 - avoids an import cycle
@@ -173,9 +188,7 @@ def load_text(text: str, file: str = "<string>") -> WorkflowDef:
         raise DefinitionError(reporter.problems)
     for key in root:
         if key not in _HEADER_KEYS:
-            reporter.add(
-                (key,), f"unknown field {key!r}{suggest(str(key), _HEADER_KEYS)}", key=True
-            )
+            reporter.add((key,), unknown_field(str(key), _HEADER_KEYS), key=True)
     header_data = {k: v for k, v in root.items() if k in raw.RawHeader.model_fields}
     header = validate_shape(reporter, raw.RawHeader, plain(header_data), ())
     elements: dict[str, Any] = {"header": plain(header_data)}
@@ -185,7 +198,9 @@ def load_text(text: str, file: str = "<string>") -> WorkflowDef:
         ("clocks", raw.RawClock),
     ):
         found: dict[str, Any] = {}
-        for element_id, value in section(reporter, root, name).items():
+        entries = section(reporter, root, name)
+        _element_names(reporter, name, entries)
+        for element_id, value in entries.items():
             found[str(element_id)] = validate_shape(
                 reporter, model, plain(value), (name, element_id)
             )
@@ -196,14 +211,14 @@ def load_text(text: str, file: str = "<string>") -> WorkflowDef:
     return definition
 
 
+def load_bytes(data: bytes, file: str = "<bytes>") -> WorkflowDef:
+    """Load a workflow from the bytes of a file (UTF-8; other encodings get a hint)."""
+    return load_text(safeyaml.decode(data, file), file)
+
+
 def load_file(path: str | Path) -> WorkflowDef:
     """Load one workflow file; problems name the file as given."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DefinitionError([Problem(str(path), 1, 1, "", f"cannot read file: {exc}")]) from None
-    return load_text(text, str(path))
+    return load_text(safeyaml.read_file(path), str(path))
 
 
 def workflow_files(paths: Sequence[str | Path]) -> list[Path]:

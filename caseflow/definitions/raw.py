@@ -3,23 +3,48 @@ The shape of a workflow file, element by element, as admins write it.
 
 Each element (the header, one state, one event, one clock) is validated on its own, so
 a mistake in one element does not hide the mistakes in the others.
+
+Validation is strict, as JSON Schema is: ``'1'`` and ``true`` are not the integer 1,
+``5`` is not the string ``'5'``. JSON has one number type, so ``2.0`` is the integer 2
+(as for every JSON Schema validator). The shipped JSON Schema is generated from these
+models (:mod:`caseflow.export.schema`), and a test runs edge documents through both.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-_STRICT = ConfigDict(extra="forbid", populate_by_name=True)
+from caseflow.definitions.limits import (
+    MAX_BACKOFF_SECONDS,
+    MAX_LEVEL,
+    MAX_NAME,
+    MAX_RETRIES,
+    MAX_TIMES,
+    MAX_VERSION,
+)
+
+# `$(?!\n)`: the end of the text for pydantic (Python re), jsonschema and editors alike.
+_STRICT = ConfigDict(extra="forbid", populate_by_name=True, strict=True, regex_engine="python-re")
+
+
+def _integral(value: Any) -> Any:
+    """``2.0`` is the integer 2 in JSON (and in the schema); ``true`` and ``'2'`` are not."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+_INTEGRAL = BeforeValidator(_integral)
+#: A name of a role (or a state, event, clock, action): it goes into String(100) columns.
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
 
 
 class RawActionConfig(BaseModel):
     model_config = _STRICT
 
     title: str = ""
-    retries: int = Field(default=3, ge=0)
-    backoff_seconds: float = Field(default=30.0, ge=0)
+    retries: Annotated[int, Field(ge=0, le=MAX_RETRIES), _INTEGRAL] = 3
+    backoff_seconds: float = Field(default=30.0, ge=0, le=MAX_BACKOFF_SECONDS)
 
 
 class RawActionRef(BaseModel):
@@ -35,14 +60,14 @@ ActionRefs = list[str | RawActionRef]
 class RawHeader(BaseModel):
     model_config = _STRICT
 
-    workflow: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    version: int = Field(ge=1)
+    workflow: str = Field(pattern=r"^[a-z][a-z0-9_]*$(?!\n)", max_length=MAX_NAME)
+    version: Annotated[int, Field(ge=1, le=MAX_VERSION), _INTEGRAL]
     title: str = ""
     timezone: str = "Asia/Shanghai"
     calendar: str = "cn"
-    roles: list[str] = Field(default_factory=list)
+    roles: list[Name] = Field(default_factory=list)
     data: dict[str, Any] = Field(default_factory=dict)
-    actions: dict[str, RawActionConfig] = Field(default_factory=dict)
+    actions: dict[Name, RawActionConfig] = Field(default_factory=dict)
     org_scope: bool = False
     public_roles: list[str] = Field(default_factory=list)
 
@@ -72,8 +97,8 @@ class RawVote(BaseModel):
 class RawParallel(BaseModel):
     model_config = _STRICT
 
-    items: str = Field(pattern=r"^(payload|data)\.[A-Za-z_][A-Za-z0-9_]*$")
-    join: Literal["all"] | int = "all"
+    items: str = Field(pattern=r"^(payload|data)\.[A-Za-z_][A-Za-z0-9_]*$(?!\n)")
+    join: Literal["all"] | Annotated[int, Field(ge=1), _INTEGRAL] = "all"
     report_roles: list[str]
     on_complete: str
     clock: str | None = None
@@ -102,8 +127,8 @@ class RawBranch(BaseModel):
 class RawEvent(BaseModel):
     model_config = _STRICT
 
-    from_: str | list[str] = Field(alias="from")
-    to: str | list[RawBranch]
+    from_: str | Annotated[list[str], Field(min_length=1)] = Field(alias="from")
+    to: str | Annotated[list[RawBranch], Field(min_length=1)]
     title: str = ""
     roles: list[str] = Field(default_factory=list)
     automatic: bool = False
@@ -138,7 +163,7 @@ class RawExtension(BaseModel):
     model_config = _STRICT
 
     by: str
-    times: int = Field(default=1, ge=1)
+    times: Annotated[int, Field(ge=1, le=MAX_TIMES), _INTEGRAL] = 1
     roles: list[str]
     reason: Literal["required", "optional"] = "required"
 
@@ -164,7 +189,9 @@ class RawClock(BaseModel):
     extension: RawExtension | None = None
     warn_before: str | None = None
     warn_notify: list[str] | None = None
-    by_level: dict[str, RawLevelLimit] = Field(default_factory=dict)
+    by_level: dict[Annotated[str, Field(min_length=1, max_length=MAX_LEVEL)], RawLevelLimit] = (
+        Field(default_factory=dict)
+    )
     per_item: bool = False
     escalate: list[RawEscalation] = Field(default_factory=list)
 

@@ -14,7 +14,11 @@ warning has a code, so a reviewed exception can be ignored (``--ignore CF101``):
 - ``CF104 clock-runs-to-end``: a clock with neither ``runs_in`` nor ``stops_on`` runs
   until the case ends;
 - ``CF105 dead-branch``: a branch that is never taken: after an always-true guard,
-  with an always-false guard, or repeating an earlier branch's guard.
+  with an always-false guard, or repeating an earlier branch's guard;
+- ``CF106 undeclared-field``: a guard reads a field no schema declares because the
+  schema there declares no properties (or allows any), e.g. ``payload.x`` on an event
+  without a payload schema and with no ``x`` in ``data:``, so a typo would go unnoticed.
+  (Where the schema does list properties, reading any other name is a load error.)
 
 A reviewed warning can also be silenced where it points, with a YAML comment on that
 line: ``# lint: ignore`` (every check) or ``# lint: ignore[CF101]``.
@@ -46,6 +50,7 @@ CHECKS: dict[str, str] = {
     "CF103": "clock-never-stops",
     "CF104": "clock-runs-to-end",
     "CF105": "dead-branch",
+    "CF106": "undeclared-field",
 }
 Phase = Literal["off", "running", "paused"]
 _GUARD_ROOTS = frozenset({"data", "payload", "actor"})
@@ -224,6 +229,7 @@ def lint(definition: WorkflowDef, ignore: Iterable[str] = ()) -> list[LintWarnin
         if event.automatic:
             _check_fired(out, event, firers.get(event.name, []), coverage)
         _check_branches(out, event)
+        _check_fields(out, definition, event)
     for name, clock in definition.clocks.items():
         cov = coverage[name]
         path: Path_ = ("clocks", name)
@@ -280,6 +286,24 @@ def _check_fired(
             f"({', '.join(event.sources)})",
             key=True,
         )
+
+
+def _check_fields(out: _Collector, definition: WorkflowDef, event: EventDef) -> None:
+    from caseflow.definitions.guardcheck import guard_issues  # noqa: PLC0415
+
+    for i, branch in enumerate(event.branches):
+        if branch.when is None:
+            continue
+        issues = guard_issues(branch.when.source, definition.data_schema, event.payload_schema)
+        for issue in issues:
+            if not issue.error:
+                out.add(
+                    "CF106",
+                    ("events", event.name, "to", i, "when"),
+                    f"event {event.name!r}",
+                    f"{issue.message} (at column {issue.column} of the guard)",
+                    key=False,
+                )
 
 
 def _check_branches(out: _Collector, event: EventDef) -> None:

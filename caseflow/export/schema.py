@@ -9,8 +9,16 @@ models (``Field(description=...)``) and, where a model has none, from
 :data:`DESCRIPTIONS` below. The shipped ``schema/workflow.schema.json`` is this
 document; a test keeps the two equal.
 
-Reference checks (an event naming an unknown state, an undeclared role) need the whole
-file and stay with ``caseflow workflows validate``.
+The schema is exact about shape: a document of the right shape passes it exactly when
+it passes the loader's shape checks (strict types, no coercion of ``'1'`` or ``true`` to
+1; names of 1 to 64 characters; durations spelled as the loader reads them and within
+its bounds, :mod:`caseflow.definitions.limits`). Patterns use ``$(?!\n)`` for the end of
+the text, which means the same in Python (jsonschema) and ECMA 262 (editors).
+
+Checks that need the whole file stay with ``caseflow workflows validate``: references
+(an event naming an unknown state, an undeclared role), the graph, guards and what they
+read, time zones, vote rules, the data and payload schemas themselves, ``warn_before``
+against the limit.
 """
 
 from __future__ import annotations
@@ -21,8 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic.json_schema import models_json_schema
 
-from caseflow.clocks.durations import _UNITS
 from caseflow.definitions import raw
+from caseflow.definitions.limits import MAX_NAME, duration_pattern
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -193,13 +201,6 @@ def _short(name: str) -> str:
     return name.removeprefix("Raw")
 
 
-def _duration_pattern() -> str:
-    """The durations :func:`caseflow.clocks.durations.parse_duration` accepts, any case."""
-    units = sorted(_UNITS, key=lambda u: (-len(u), u))
-    spelled = "|".join("".join(f"[{c}{c.upper()}]" if c.isalpha() else c for c in u) for u in units)
-    return rf"^\s*\d+\s*({spelled})\s*$"
-
-
 def _rewrite(node: Any) -> Any:
     """Point ``$ref`` at the renamed definitions; drop pydantic's generated titles."""
     if isinstance(node, dict):
@@ -226,7 +227,7 @@ def _describe(name: str, definition: dict[str, Any]) -> None:
             schema.setdefault("description", docs[prop])
         if (name, prop) in _DURATIONS:
             text = next(s for s in [schema, *schema.get("anyOf", [])] if s.get("type") == "string")
-            text["pattern"] = _duration_pattern()
+            text["pattern"] = duration_pattern()
             schema.setdefault("examples", ["5 workdays", "30 days", "1 month", "8 hours"])
 
 
@@ -241,8 +242,10 @@ def workflow_schema() -> dict[str, Any]:
     properties: dict[str, Any] = dict(header["properties"])
     for section, (model, description) in _SECTIONS.items():
         properties[section] = {
-            "type": "object",
+            # `events:` with nothing after it is no events (the loader reads it so).
+            "type": ["object", "null"] if section != "states" else "object",
             "description": description,
+            "propertyNames": {"minLength": 1, "maxLength": MAX_NAME},
             "additionalProperties": {"$ref": f"#/$defs/{_short(model.__name__)}"},
         }
     # A state written as `name:` with nothing after it is a plain state.

@@ -8,12 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ruamel.yaml import YAML
-
 from caseflow.clocks.calendars import load_overlay
 from caseflow.definitions.loader import load_text
 from caseflow.errors import DefinitionError, StorageError, WorkflowNotFound
-from caseflow.orgs import OrgTree, OrgUnit, parse_tree
+from caseflow.orgs import OrgTree, OrgUnit, read_tree
 from caseflow.pipeline.commands import Recompute
 from caseflow.store import calendars, clocks, definitions, orgs
 
@@ -106,14 +104,7 @@ class Admin:
 
     def load_orgs(self, source: str | Path | Sequence[OrgUnit]) -> int:
         """Replace the org tree with a YAML file's (nested units with levels) or given units."""
-        if isinstance(source, (str, Path)):
-            try:
-                document = YAML(typ="safe").load(Path(source).read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise DefinitionError(f"{source}: cannot read the org tree: {exc}") from exc
-            units = parse_tree(document, str(source))
-        else:
-            units = list(source)
+        units = read_tree(source) if isinstance(source, (str, Path)) else list(source)
         with self.ctx.db.write() as conn:
             orgs.replace_units(conn, units)
         self.reload_orgs()

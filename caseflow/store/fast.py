@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy.exc import DBAPIError
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
     from sqlalchemy.engine import Connection, Dialect
+    from sqlalchemy.sql.compiler import SQLCompiler
     from sqlalchemy.sql.expression import ClauseElement
 
 
@@ -93,7 +94,7 @@ class Prepared:
         found = self._compiled.get(dialect.name)
         if found is None:
             statement = self.per_dialect.get(dialect.name, self.statement)
-            compiled = statement.compile(dialect=dialect)
+            compiled = cast("SQLCompiler", statement.compile(dialect=dialect))
             positional = bool(compiled.positional)
             values = compiled.params
             names = tuple(compiled.positiontup or ()) if positional else tuple(values)
