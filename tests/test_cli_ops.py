@@ -371,6 +371,42 @@ class TestRetryAllStuck:
         assert "no stuck cases" in runner.invoke(cli, args).output
 
 
+class TestRetryReason:
+    def test_reason_printed_with_the_outcome(self, tmp_path, clock, monkeypatch):
+        """retry --reason: in the summary and in the case history, as the operator."""
+        (tmp_path / "notice.yaml").write_text(NOTICE)
+        flaky = Flaky()
+        db = f"sqlite:///{tmp_path / 'r.db'}"
+
+        def opener(url: str, workflows: tuple[str, ...] = (), *_args: object, **_kw: object):
+            return Engine(url, workflows=tmp_path / "notice.yaml", clock=clock,
+                          actions={"notify_applicant": flaky})  # fmt: skip
+
+        monkeypatch.setattr(cases_cli, "open_engine", opener)
+        clerk = Actor("c", {"clerk"})
+        with opener(db) as engine:
+            case_id = engine.start("notice_test", actor=clerk).id
+            engine.fire(case_id, "notify", actor=clerk)
+            engine.fire_due()
+        flaky.fail = False
+        result = CliRunner().invoke(
+            cli, ["cases", "retry", case_id, "--reason", "gateway back", "--db", db],
+            env={"CASEFLOW_OPERATOR": "ops-9"},
+        )  # fmt: skip
+        assert 0 == result.exit_code, result.output
+        assert f"case {case_id}: retried as operator ops-9 (reason: gateway back): done\n" == (
+            result.stdout
+        )
+        assert "" == result.stderr
+        with opener(db) as engine:
+            [retried] = [h for h in engine.history(case_id) if h.kind == "operator"]
+        assert ("retry", "ops-9", "gateway back") == (
+            retried.event,
+            retried.actor_id,
+            retried.details.get("reason"),
+        )
+
+
 # -- end to end: real processes on a real SQLite file ----------------------------------
 
 NOTICE = """\
