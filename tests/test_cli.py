@@ -126,9 +126,11 @@ class TestCases:
 
     def test_unknown_case_is_one_line_error(self, tmp_path: Path):
         """A missing case prints `error: ...` and exits 1."""
-        result = CliRunner().invoke(cli, ["cases", "show", "nope", "--db", str(tmp_path / "e.db")])
+        db = str(tmp_path / "e.db")
+        assert 0 == CliRunner().invoke(cli, ["db", "upgrade", "--db", db]).exit_code
+        result = CliRunner().invoke(cli, ["cases", "show", "nope", "--db", db])
         assert 1 == result.exit_code
-        assert "error: case 'nope' not found" in result.output
+        assert "error: case 'nope' not found\n" == result.output
 
 
 class TestDb:
@@ -142,12 +144,23 @@ class TestDb:
         )
         runner = CliRunner()
         before = runner.invoke(cli, ["db", "current", "--db", url])
-        assert "(no caseflow tables)" in before.output
+        if kind == "sqlite":  # only `db upgrade` creates the file
+            assert (2, f"error: no database at {tmp_path / 'u.db'}; ") == (
+                before.exit_code,
+                before.output[: len(f"error: no database at {tmp_path / 'u.db'}; ")],
+            )
+        else:
+            assert "(no caseflow tables)" in before.output
         up = runner.invoke(cli, ["db", "upgrade", "--db", url])
         assert 0 == up.exit_code, up.output
         assert f"(empty) -> {migrate.head()}" in up.output
         after = runner.invoke(cli, ["db", "current", "--db", url])
         assert "up to date" in after.output
+        again = runner.invoke(cli, ["db", "upgrade", "--db", url])
+        assert (0, f"schema already current ({migrate.head()})\n") == (
+            again.exit_code,
+            again.output,
+        )
 
     def test_sql_mode(self):
         """db upgrade --sql prints DDL without touching a database."""

@@ -39,7 +39,9 @@ DATA = {"applicant": "张三", "matter": "食品经营许可"}
 def run(db_url: str, clock: MovableClock, monkeypatch: pytest.MonkeyPatch):
     """Invoke `caseflow ...` in-process on this test's database, at the test clock's time."""
 
-    def opener(db: str, workflows: tuple[str, ...] = (), _clock: object = None) -> Engine:
+    def opener(
+        db: str, workflows: tuple[str, ...] = (), _clock: object = None, **_options: object
+    ) -> Engine:
         return Engine(db, workflows=list(workflows) or WORKFLOWS, clock=clock, auto_upgrade=True)
 
     monkeypatch.setattr(cases_cli, "open_engine", opener)
@@ -214,7 +216,7 @@ class TestOperatorCommands:
         case_id = accepted(engine, clock, "2026-09-21T09:00")
         ok = run("cases", "suspend", case_id, "--reason", "abroad", "--operator", "ops-7")
         assert 0 == ok.exit_code, ok.output
-        assert f"case {case_id}: suspended; now accepted (suspended)" in ok.output
+        assert f"case {case_id}: suspended as operator ops-7; now accepted (suspended)" in ok.output
         assert "paused" == engine.clocks(case_id)[-1].status
         assert (
             0
@@ -224,7 +226,7 @@ class TestOperatorCommands:
             "cases", "reassign", case_id, "--org", "hainan/haikou", "--user", "rev-2",
             "--reason", "workload", "--operator", "ops-7",
         )  # fmt: skip
-        assert "reassigned to org hainan/haikou, rev-2" in moved.output
+        assert "reassigned to org hainan/haikou, rev-2 as operator ops-7" in moved.output
         assert 0 == run("cases", "cancel", case_id, "--reason", "withdrawn", "--yes").exit_code
         notes = [h for h in engine.history(case_id) if h.kind == "operator"]
         assert [
@@ -296,7 +298,7 @@ class TestOperatorCommands:
         skipped = run(
             "cases", "skip", case_id, "--reason", "phoned", "--yes", "--operator", "ops-7"
         )
-        assert "skipped 1 incident(s)" in skipped.output
+        assert "skipped 1 incident(s) as operator ops-7" in skipped.output
         assert [] == json.loads(run("incidents", "list", "--json").output)
         [closed] = json.loads(run("incidents", "list", "--all", "--json").output)
         assert ("skipped", "ops-7", "phoned") == (
@@ -333,7 +335,9 @@ class TestRetryAllStuck:
         (tmp_path / "notice.yaml").write_text(NOTICE)
         flaky = Flaky()
 
-        def opener(db: str, workflows: tuple[str, ...] = (), _clock: object = None) -> Engine:
+        def opener(
+            db: str, workflows: tuple[str, ...] = (), _clock: object = None, **_options: object
+        ) -> Engine:
             return Engine(
                 db,
                 workflows=tmp_path / "notice.yaml",
@@ -360,11 +364,47 @@ class TestRetryAllStuck:
         calls = flaky.calls
         done = runner.invoke(cli, args)
         assert 0 == done.exit_code, done.output
-        assert sorted(f"case {i}: retried by ops-7: done" for i in ids) == sorted(
+        assert sorted(f"case {i}: retried as operator ops-7: done" for i in ids) == sorted(
             done.stdout.splitlines()
         )
         assert calls + 3 == flaky.calls
         assert "no stuck cases" in runner.invoke(cli, args).output
+
+
+class TestRetryReason:
+    def test_reason_printed_with_the_outcome(self, tmp_path, clock, monkeypatch):
+        """retry --reason: in the summary and in the case history, as the operator."""
+        (tmp_path / "notice.yaml").write_text(NOTICE)
+        flaky = Flaky()
+        db = f"sqlite:///{tmp_path / 'r.db'}"
+
+        def opener(url: str, workflows: tuple[str, ...] = (), *_args: object, **_kw: object):
+            return Engine(url, workflows=tmp_path / "notice.yaml", clock=clock,
+                          actions={"notify_applicant": flaky})  # fmt: skip
+
+        monkeypatch.setattr(cases_cli, "open_engine", opener)
+        clerk = Actor("c", {"clerk"})
+        with opener(db) as engine:
+            case_id = engine.start("notice_test", actor=clerk).id
+            engine.fire(case_id, "notify", actor=clerk)
+            engine.fire_due()
+        flaky.fail = False
+        result = CliRunner().invoke(
+            cli, ["cases", "retry", case_id, "--reason", "gateway back", "--db", db],
+            env={"CASEFLOW_OPERATOR": "ops-9"},
+        )  # fmt: skip
+        assert 0 == result.exit_code, result.output
+        assert f"case {case_id}: retried as operator ops-9 (reason: gateway back): done\n" == (
+            result.stdout
+        )
+        assert "" == result.stderr
+        with opener(db) as engine:
+            [retried] = [h for h in engine.history(case_id) if h.kind == "operator"]
+        assert ("retry", "ops-9", "gateway back") == (
+            retried.event,
+            retried.actor_id,
+            retried.details.get("reason"),
+        )
 
 
 # -- end to end: real processes on a real SQLite file ----------------------------------
@@ -539,11 +579,11 @@ class TestEndToEnd:
 
         still = box.caseflow("cases", "retry", case_id, "--operator", "ops")
         assert 1 == still.returncode
-        assert f"case {case_id}: retried by ops: still stuck" in still.stdout
+        assert f"case {case_id}: retried as operator ops: still stuck" in still.stdout
         box.marker.unlink()  # the gateway is back
         fixed = box.caseflow("cases", "retry", case_id, "--operator", "ops")
         assert 0 == fixed.returncode, fixed.stderr
-        assert f"case {case_id}: retried by ops: done" in fixed.stdout
+        assert f"case {case_id}: retried as operator ops: done" in fixed.stdout
         assert [] == box.json("cases", "list", "--stuck")
 
         shown = box.json("cases", "show", case_id)
@@ -711,7 +751,7 @@ class TestMigrateCommand:
         dry = migrate("--dry-run", "--map", "legacy_review=expert_review")
         assert 0 == dry.returncode, dry.stderr
         assert [
-            "permit v1 -> v2: would move 10000 case(s) in 20 batch(es)",
+            "permit v1 -> v2 as operator ops: would move 10000 case(s) in 20 batch(es)",
             "  checking -> checking: 5900",
             "  legacy_review -> expert_review: 100",
             "  received -> received: 4000",
@@ -744,7 +784,7 @@ class TestMigrateCommand:
 
         done = migrate("--yes", "--map", "legacy_review=expert_review")
         assert 0 == done.returncode, done.stderr
-        assert "permit v1 -> v2: moved 500 case(s) in 1 batch(es)" in done.stdout
+        assert "permit v1 -> v2 as operator ops: moved 500 case(s) in 1 batch(es)" in done.stdout
         assert 0 == scalar(url, sa.select(sa.func.count()).where(cases.c.workflow_version == 1))
         assert 10000 == scalar(url, sa.select(sa.func.count()).where(history.c.event == "migrate"))
 

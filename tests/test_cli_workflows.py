@@ -188,7 +188,7 @@ class TestDiff:
         assert "error: workflow 'small' version 3 is not registered\n" == missing.stderr
 
     def test_usage_errors(self, tmp_path: Path):
-        """Wrong arity, a non-numeric version, no --db, or no database: one error line."""
+        """Wrong arity, a non-numeric version, no --db, or no database: one error line, exit 2."""
         env_free = CliRunner(env={"CASEFLOW_DATABASE_URL": None})
         cases = [
             (["diff", "a"], "error: give two files (A B)"),
@@ -204,7 +204,7 @@ class TestDiff:
         ]
         for args, expected in cases:
             result = env_free.invoke(cli, ["workflows", *args])
-            assert 1 == result.exit_code, args
+            assert 2 == result.exit_code, args
             assert result.stderr.startswith(expected), result.stderr
         assert not (tmp_path / "none.db").exists()
 

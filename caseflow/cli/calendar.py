@@ -4,22 +4,30 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
-from caseflow.clocks.calendars import CalendarOverlay, load_calendar, load_overlay
-from caseflow.clocks.durations import Duration, parse_duration
-from caseflow.clocks.periods import DEFAULT_TZ, compute_due
+from caseflow.cli.common import db_option, engine_for, group
 from caseflow.errors import DefinitionError
 
+if TYPE_CHECKING:
+    from caseflow.clocks.calendars import CalendarOverlay
+    from caseflow.clocks.durations import Duration
 
-@click.group(name="calendar")
+#: ``caseflow.clocks.periods.DEFAULT_TZ`` (a test checks they agree).
+DEFAULT_TZ = "Asia/Shanghai"
+
+
+@group("calendar")
 def calendar_group() -> None:
     """Working-day calendars and legal deadlines."""
 
 
 def _parse_limit(ctx: click.Context, param: click.Parameter, value: str) -> Duration:  # noqa: ARG001
+    from caseflow.clocks.durations import parse_duration
+
     try:
         return parse_duration(value)
     except ValueError as exc:
@@ -76,6 +84,8 @@ def _parse_start(text: str, zone: ZoneInfo) -> dt.datetime:
 
 
 def _load_overlays(paths: tuple[str, ...]) -> list[CalendarOverlay]:
+    from caseflow.clocks.calendars import load_overlay
+
     overlays: list[CalendarOverlay] = []
     for path in paths:
         try:
@@ -147,6 +157,9 @@ def due(
     00:00 of the next day); calendar-day and month periods whose last day is a rest
     day end on the next working day.
     """
+    from caseflow.clocks.calendars import load_calendar
+    from caseflow.clocks.periods import compute_due
+
     start = _parse_start(start_text, zone)
     overlays = _load_overlays(overlay_paths)
     try:
@@ -178,24 +191,17 @@ def due(
 
 @calendar_group.command(name="load")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--db",
-    "db",
-    envvar="CASEFLOW_DATABASE_URL",
-    default="caseflow.db",
-    show_default=True,
-    help="Database URL or SQLite file (env CASEFLOW_DATABASE_URL).",
-)
+@db_option
 def load(file: str, db: str) -> None:
     """Store holidays and make-up workdays for years the calendar does not know yet.
 
     Then run `caseflow timers recompute` to make provisional deadlines exact.
     """
-    from caseflow.cli.common import open_engine
+    from caseflow.cli.render import clean
 
-    with open_engine(db) as engine:
+    with engine_for(db, workflows=[]) as engine:
         years = engine.load_calendar_overlay(file)
     click.echo(
-        f"loaded calendar data for {', '.join(map(str, years))} from {file}; "
+        f"loaded calendar data for {', '.join(map(str, years))} from {clean(file)}; "
         "run `caseflow timers recompute` to fix provisional deadlines"
     )

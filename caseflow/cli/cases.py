@@ -3,38 +3,34 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.progress import track
-from rich.table import Table
 
-from caseflow import listing
-from caseflow.cases import Actor
-from caseflow.cli.common import db_option, local_time, open_engine, operator_name, workflows_option
-from caseflow.cli.render import clocks_table, timeline
-from caseflow.cli.render import console as make_console
+from caseflow.cli.common import (
+    db_option,
+    dump,
+    fail,
+    group,
+    open_engine,
+    operator_option,
+    role_option,
+    workflows_option,
+)
 
 if TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import Callable
 
-    from caseflow.cases import Case
+    from caseflow.cases import Actor, Case
     from caseflow.engine import Engine
     from caseflow.services.migration import MigrationReport
+    from caseflow.views import ClockView
 
-_ROW_STYLE = {"breached": "red", "warned": "yellow", "running": "green"}
 
-
-@click.group(name="cases")
+@group("cases")
 def cases_group() -> None:
     """Cases: list and show; retry, skip, move, suspend, resume, reassign, cancel, migrate."""
-
-
-def _operator(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--operator", help="Who does this (default: the OS user); recorded in the history."
-    )(fn)
 
 
 def _reason(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -47,22 +43,21 @@ def _yes(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def _case_command(fn: Callable[..., Any]) -> Callable[..., Any]:
     """An operator command on one case: --db, --workflows, CASE_ID, --operator."""
-    for option in (_operator, click.argument("case_id"), workflows_option, db_option):
+    for option in (operator_option, click.argument("case_id"), workflows_option, db_option):
         fn = option(fn)
     return cases_group.command()(fn)
 
 
-def _actor(operator: str | None) -> Actor:
-    return Actor(operator_name(operator), {"operator"})
+def _actor(operator: str, roles: set[str] | None = None) -> Actor:
+    from caseflow.cases import Actor
+
+    return Actor(operator, roles or {"operator"})
 
 
-def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    raise SystemExit(1)
+def _id(value: str) -> str:
+    from caseflow.cli.render import clean
 
-
-def _dump(value: Any) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+    return clean(value)
 
 
 @cases_group.command(name="list")
@@ -80,8 +75,8 @@ def _dump(value: Any) -> None:
 @click.option("--provisional", is_flag=True, help="Only cases with a provisional deadline.")
 @click.option("--since", help="Only cases created on or after DATE (Asia/Shanghai).")
 @click.option("--sort", type=click.Choice(["created", "updated", "due"]), help="Default: created.")
-@click.option("--limit", default=50, show_default=True)
-@click.option("--offset", default=0)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
+@click.option("--offset", default=0, type=click.IntRange(min=0))
 @click.option("--json", "as_json", is_flag=True)
 def list_cases(
     db: str,
@@ -89,13 +84,18 @@ def list_cases(
     exact_org: bool,
     with_children: bool,
     since: str | None,
+    limit: int,
+    offset: int,
     as_json: bool,
     **filters: Any,
 ) -> None:
     """
     List cases, oldest first; rows coloured by clock (red breached, yellow warned, green
-    running). --overdue alone lists overdue clocks, most overdue first.
+    running). --overdue alone lists overdue clocks, most overdue first. Ids are never cut:
+    on a narrow terminal other columns wrap or move under the id.
     """
+    from caseflow import listing
+
     if exact_org and with_children:
         raise click.UsageError("--exact-org and --with-children exclude each other")
     try:
@@ -106,41 +106,78 @@ def list_cases(
     per_clock = (
         filters["overdue"] and not any(filters[k] for k in narrowing) and start is None
     ) and filters["sort"] in (None, "due")
-    clocks: list[str | None] = []
-    with open_engine(db, workflows) as engine:
+    clocks: list[str] = []
+    # The per-clock list shows each clock's view, which needs its case's definition.
+    with open_engine(db, workflows, stored_only=not per_clock) as engine:
         if per_clock:  # the index-driven overdue list: one row per overdue clock
-            found = engine.overdue(limit=filters["limit"], offset=filters["offset"])
+            found = engine.overdue(limit=limit + 1, offset=offset)
+            more = len(found) > limit
+            found = found[:limit]
             rows = listing.rows_for(engine, [c for c, _ in found])
             clocks = [v.name for _, v in found]
         else:
             rows = listing.list_cases(
-                engine, include_sub_orgs=not exact_org, since=start, **filters
+                engine,
+                include_sub_orgs=not exact_org,
+                since=start,
+                limit=limit + 1,
+                offset=offset,
+                **filters,
             )
+            more = len(rows) > limit
+            rows = rows[:limit]
     if as_json:
         out = [listing.row_json(r) for r in rows]
         for item, name in zip(out, clocks, strict=False):
             item["overdue_clock"] = name
-        _dump(out)
+        dump(out)
         return
-    table = Table()
-    columns = ["id", "workflow", "state", "status", "org", "clock", "last day", "inc.", "updated"]
-    for column in columns:
-        table.add_column(column, no_wrap=column not in ("workflow", "org"))
+    from caseflow.cli.common import local_time
+    from caseflow.cli.render import ROW_STYLE, Column, Grid, console, more_rows, status_text
+
+    grid = Grid(
+        [
+            Column("id", role="keep", host=True),
+            Column("workflow", breaks=" _"),
+            Column("state", breaks="_"),
+            Column("status", role="spill", label="", order=5),
+            Column("org", breaks="/"),
+            Column("clock", role="spill", label="clock", order=4, breaks=" _"),
+            Column("last day", role="spill", label="last day", order=3),
+            Column("inc.", role="spill", label="incidents", order=2),
+            Column("updated", role="spill", label="updated", order=1),
+        ]
+    )
     for i, r in enumerate(rows):
         c = r.case
-        table.add_row(
+        clock = status_text(r.clock_status, clock=clocks[i] if clocks else None)
+        grid.add_row(
             c.id,
             f"{c.workflow} v{c.workflow_version}",
             c.state,
             c.status,
             c.org,
-            f"{clocks[i]} {r.clock_status}" if clocks else (r.clock_status or ""),
+            clock,
             r.last_day.isoformat() if r.last_day else "",
             str(r.open_incidents or ""),
             local_time(c.updated_at)[:10],
-            style=_ROW_STYLE.get(r.clock_status or ""),
+            style=ROW_STYLE.get(r.clock_status or ""),
         )
-    make_console().print(table)
+    out_console = console()
+    if rows:
+        grid.print(out_console)
+    footer = more_rows(len(rows), more, offset, "cases")
+    if footer:
+        click.echo(footer)
+
+
+def _clock_json(view: ClockView, now: dt.datetime) -> dict[str, Any]:
+    from caseflow import listing
+    from caseflow.cli.render import clock_status
+
+    out = listing.clock_json(view)
+    out["status"], out["not_yet_swept"] = clock_status(view.state, now)
+    return out
 
 
 @cases_group.command()
@@ -149,62 +186,89 @@ def list_cases(
 @click.argument("case_id")
 @click.option("--json", "as_json", is_flag=True)
 def show(db: str, workflows: tuple[str, ...], case_id: str, as_json: bool) -> None:
-    """Show a case: state, data, clocks, open incidents, next events, history."""
-    with open_engine(db, workflows) as engine:
+    """
+    Show a case: state, data, clocks, open incidents, next events, history.
+
+    A clock past its due time is "breached", as in `cases list`, and "breached (not yet
+    swept)" until the worker records the breach and does what the workflow says.
+    """
+    from caseflow import listing
+
+    with open_engine(db, workflows, stored_only=True) as engine:
         case = engine.get(case_id)
+        # first: loads the case's definition from the database when it is not on disk
+        definition = engine.workflow(case.workflow, case.workflow_version)
         history = engine.history(case_id)
         clocks = engine.clocks(case_id)
-        definition = engine.workflow(case.workflow, case.workflow_version)
         incidents = engine.incidents(case_id=case_id)
         events = listing.event_choices(engine, case)
         pending = listing.pending_actions(engine, case_id)
+        now = engine.clock.now()
     if as_json:
         out = case.to_dict()
-        out["clocks"] = [listing.clock_json(c) for c in clocks]
+        out["clocks"] = [_clock_json(c, now) for c in clocks]
         out["incidents"] = [listing.incident_json(i) for i in incidents]
         out["events"] = [listing.event_json(e) for e in events]
         out["pending_actions"] = [
             {"timer_id": p.timer_id, "action": p.action, "attempts": p.attempts} for p in pending
         ]
         out["history"] = [listing.history_json(h) for h in history]
-        _dump(out)
+        dump(out)
         return
-    console = make_console()
-    console.print(
-        f"[bold]{case.id}[/]  {case.workflow} v{case.workflow_version}  "
-        f"state [bold]{case.state}[/]  {case.status}  org {case.org or '-'}  "
-        f"version {case.version}" + (f"  assignee {case.assignee}" if case.assignee else "")
+    from caseflow.cli.common import local_time
+    from caseflow.cli.render import clocks_table, console, esc, highlighted_json, timeline
+
+    out_console = console()
+    out_console.print(
+        f"[bold]{esc(case.id)}[/]  {esc(case.workflow)} v{case.workflow_version}  "
+        f"state [bold]{esc(case.state)}[/]  {esc(case.status)}  org {esc(case.org or '-')}  "
+        f"version {case.version}" + (f"  assignee {esc(case.assignee)}" if case.assignee else "")
     )
-    console.print_json(json.dumps(case.data, ensure_ascii=False))
+    out_console.print(highlighted_json(case.data))
     if clocks:
-        console.print(clocks_table(clocks, definition.timezone))
+        out_console.print(clocks_table(clocks, definition.timezone, now))
     for i in incidents:
-        console.print(
-            f"[bold red]incident {i.id}[/]: action {i.action!r} failed {i.attempts} time(s): "
-            f"{i.error} (since {local_time(i.opened_at)}; `caseflow cases retry {case.id}`)"
+        out_console.print(
+            f"[bold red]incident {i.id}[/]: action {esc(repr(i.action))} failed {i.attempts} "
+            f"time(s): {esc(i.error)} (since {local_time(i.opened_at)}; "
+            f"`caseflow cases retry {esc(case.id)}`)"
         )
     for p in pending:
-        console.print(f"[yellow]pending action[/] {p.action!r} (attempts so far: {p.attempts})")
+        out_console.print(
+            f"[yellow]pending action[/] {esc(repr(p.action))} (attempts so far: {p.attempts})"
+        )
     if events:
-        console.print(
+        out_console.print(
             "next events: "
             + "; ".join(
-                f"{e.name} → {'/'.join(e.to)} "
-                + ("(automatic)" if e.automatic else f"({', '.join(e.roles)})")
+                esc(
+                    f"{e.name} → {'/'.join(e.to)} "
+                    + ("(automatic)" if e.automatic else f"({', '.join(e.roles)})")
+                )
                 for e in events
             )
         )
-    console.print(timeline(history, definition))
+    out_console.print(timeline(history, definition))
 
 
 # -- operator commands: each one library call, recorded in the case history -----------
 
 
 def _outcome(engine: Engine, case_id: str) -> str:
+    from caseflow import listing
+
     if engine.incidents(case_id=case_id):
         return "still stuck (the action failed again)"
     pending = listing.pending_actions(engine, case_id)
     return f"{len(pending)} action(s) pending a later attempt" if pending else "done"
+
+
+def _retry(engine: Engine, case_id: str, actor: Actor, reason: str | None, run_now: bool) -> None:
+    """``engine.retry`` with the operator's reason (the library's default without one)."""
+    extra = {} if reason is None else {"reason": reason}
+    count = engine.retry(case_id, actor=actor, run_now=run_now, **extra)
+    if count == 0 and run_now:
+        fail(f"case {case_id!r} has no open incident")
 
 
 @cases_group.command()
@@ -212,9 +276,15 @@ def _outcome(engine: Engine, case_id: str) -> str:
 @workflows_option
 @click.argument("case_id", required=False)
 @click.option("--all-stuck", is_flag=True, help="Retry every case with an open incident.")
-@_operator
+@click.option("--reason", help="Why; recorded in the history (default: retry).")
+@operator_option
 def retry(
-    db: str, workflows: tuple[str, ...], case_id: str | None, all_stuck: bool, operator: str | None
+    db: str,
+    workflows: tuple[str, ...],
+    case_id: str | None,
+    all_stuck: bool,
+    reason: str | None,
+    operator: str,
 ) -> None:
     """Run a stuck case's failed actions again (attempts from zero)."""
     if (case_id is None) == (not all_stuck):
@@ -222,19 +292,22 @@ def retry(
     actor = _actor(operator)
     with open_engine(db, workflows) as engine:
         if case_id is not None:
-            if engine.retry(case_id, actor=actor) == 0:
-                _fail(f"case {case_id!r} has no open incident")
+            _retry(engine, case_id, actor, reason, run_now=True)
             ids = [case_id]
         else:
+            from rich.console import Console
+            from rich.progress import track
+
             ids = engine.stuck()
             err = Console(stderr=True)
             for stuck_id in track(ids, description="re-arming", console=err, transient=True):
-                engine.retry(stuck_id, actor=actor, run_now=False)
+                _retry(engine, stuck_id, actor, reason, run_now=False)
             if ids:
                 engine.fire_due()
         outcomes = {i: _outcome(engine, i) for i in ids}
+    why = f" (reason: {_id(reason)})" if reason else ""
     for i, what in outcomes.items():
-        click.echo(f"case {i}: retried by {actor.id}: {what}")
+        click.echo(f"case {_id(i)}: retried as operator {_id(operator)}{why}: {what}")
     if not ids:
         click.echo("no stuck cases")
     if any(w.startswith("still stuck") for w in outcomes.values()):
@@ -245,24 +318,35 @@ def retry(
 @_reason
 @_yes
 def skip(
-    db: str, workflows: tuple[str, ...], case_id: str, reason: str, operator: str | None, yes: bool
+    db: str, workflows: tuple[str, ...], case_id: str, reason: str, operator: str, yes: bool
 ) -> None:
     """Give up on a stuck case's failed actions; the case is no longer stuck."""
     if not yes:
-        click.confirm(f"Skip the failed actions of case {case_id}? They will not run.", abort=True)
+        click.confirm(
+            f"Skip the failed actions of case {_id(case_id)} as operator {_id(operator)}? "
+            "They will not run.",
+            abort=True,
+        )
     with open_engine(db, workflows) as engine:
         skipped = engine.skip(case_id, actor=_actor(operator), reason=reason)
     if not skipped:
-        _fail(f"case {case_id!r} has no open incident")
-    click.echo(f"case {case_id}: skipped {skipped} incident(s)")
+        fail(f"case {case_id!r} has no open incident")
+    click.echo(f"case {_id(case_id)}: skipped {skipped} incident(s) as operator {_id(operator)}")
 
 
 def _operate(
-    action: str, db: str, workflows: tuple[str, ...], call: Callable[[Engine], Case]
+    action: str,
+    db: str,
+    workflows: tuple[str, ...],
+    operator: str,
+    call: Callable[[Engine], Case],
 ) -> None:
     with open_engine(db, workflows) as engine:
         case = call(engine)
-    click.echo(f"case {case.id}: {action}; now {case.state} ({case.status})")
+    click.echo(
+        f"case {_id(case.id)}: {_id(action)} as operator {_id(operator)}; "
+        f"now {_id(case.state)} ({case.status})"
+    )
 
 
 @_case_command
@@ -275,39 +359,48 @@ def move(
     case_id: str,
     to_state: str,
     reason: str,
-    operator: str | None,
+    operator: str,
     yes: bool,
 ) -> None:
     """Put a case into any state, bypassing events and guards (clocks follow)."""
     if not yes:
-        click.confirm(f"Move case {case_id} to {to_state!r}, bypassing the workflow?", abort=True)
+        click.confirm(
+            f"Move case {_id(case_id)} to {_id(repr(to_state))} as operator {_id(operator)}, "
+            "bypassing the workflow?",
+            abort=True,
+        )
     actor = _actor(operator)
     _operate(
         f"moved to {to_state}",
         db,
         workflows,
+        operator,
         lambda e: e.move(case_id, to_state, actor=actor, reason=reason),
     )
 
 
 @_case_command
 @_reason
-def suspend(
-    db: str, workflows: tuple[str, ...], case_id: str, reason: str, operator: str | None
-) -> None:
+def suspend(db: str, workflows: tuple[str, ...], case_id: str, reason: str, operator: str) -> None:
     """Suspend a case: events are refused and its clocks pause."""
     actor = _actor(operator)
-    _operate("suspended", db, workflows, lambda e: e.suspend(case_id, actor=actor, reason=reason))
+    _operate(
+        "suspended",
+        db,
+        workflows,
+        operator,
+        lambda e: e.suspend(case_id, actor=actor, reason=reason),
+    )
 
 
 @_case_command
 @_reason
-def resume(
-    db: str, workflows: tuple[str, ...], case_id: str, reason: str, operator: str | None
-) -> None:
+def resume(db: str, workflows: tuple[str, ...], case_id: str, reason: str, operator: str) -> None:
     """Resume a suspended case; its clocks run again."""
     actor = _actor(operator)
-    _operate("resumed", db, workflows, lambda e: e.resume(case_id, actor=actor, reason=reason))
+    _operate(
+        "resumed", db, workflows, operator, lambda e: e.resume(case_id, actor=actor, reason=reason)
+    )
 
 
 @_case_command
@@ -321,7 +414,7 @@ def reassign(
     org: str | None,
     user: str | None,
     reason: str,
-    operator: str | None,
+    operator: str,
 ) -> None:
     """Give a case to another org unit and/or person."""
     if org is None and user is None:
@@ -329,25 +422,36 @@ def reassign(
     actor = _actor(operator)
     with open_engine(db, workflows) as engine:
         case = engine.reassign(case_id, actor=actor, reason=reason, org=org, assignee=user)
-    click.echo(f"case {case.id}: reassigned to org {case.org or '-'}, {case.assignee or '-'}")
+    click.echo(
+        f"case {_id(case.id)}: reassigned to org {_id(case.org or '-')}, "
+        f"{_id(case.assignee or '-')} as operator {_id(operator)}"
+    )
 
 
 @_case_command
 @_reason
 @_yes
 def cancel(
-    db: str, workflows: tuple[str, ...], case_id: str, reason: str, operator: str | None, yes: bool
+    db: str, workflows: tuple[str, ...], case_id: str, reason: str, operator: str, yes: bool
 ) -> None:
     """Cancel a case: it ends here, its clocks stop and its timers go."""
     if not yes:
-        click.confirm(f"Cancel case {case_id}? This ends it.", abort=True)
+        click.confirm(
+            f"Cancel case {_id(case_id)} as operator {_id(operator)}? This ends it.", abort=True
+        )
     actor = _actor(operator)
-    _operate("cancelled", db, workflows, lambda e: e.cancel(case_id, actor=actor, reason=reason))
+    _operate(
+        "cancelled",
+        db,
+        workflows,
+        operator,
+        lambda e: e.cancel(case_id, actor=actor, reason=reason),
+    )
 
 
 @_case_command
 @click.argument("event")
-@click.option("--as", "role", required=True, help="The role to act in.")
+@role_option
 @click.option("--payload", help="The event's payload, as a JSON object.")
 @click.option("--comment")
 def fire(
@@ -358,7 +462,7 @@ def fire(
     role: str,
     payload: str | None,
     comment: str | None,
-    operator: str | None,
+    operator: str,
 ) -> None:
     """Fire EVENT on a case as the operator acting in ROLE (guards and roles apply)."""
     try:
@@ -367,11 +471,12 @@ def fire(
         raise click.BadParameter(f"not JSON: {exc}", param_hint="--payload") from None
     if data is not None and not isinstance(data, dict):
         raise click.BadParameter("must be a JSON object", param_hint="--payload")
-    actor = Actor(operator_name(operator), {role})
+    actor = _actor(operator, {role})
     _operate(
-        f"{event} fired by {actor.id} as {role}",
+        f"{event} fired in role {role}",
         db,
         workflows,
+        operator,
         lambda e: e.fire(case_id, event, actor=actor, payload=data, comment=comment),
     )
 
@@ -386,16 +491,19 @@ def _parse_map(items: tuple[str, ...]) -> dict[str, str]:
     return mapping
 
 
-def _print_report(report: MigrationReport, show: int = 20) -> None:
+def _print_report(report: MigrationReport, operator: str, show: int = 20) -> None:
     verb = "would move" if report.dry_run else "moved"
     head = f"{report.workflow} v{report.from_version} -> v{report.to_version}"
-    click.echo(f"{head}: {verb} {len(report.moved)} case(s) in {len(report.batches)} batch(es)")
+    click.echo(
+        f"{_id(head)} as operator {_id(operator)}: {verb} {len(report.moved)} case(s) in "
+        f"{len(report.batches)} batch(es)"
+    )
     for (old, new), count in sorted(report.moves().items()):
-        click.echo(f"  {old} -> {new}: {count}")
+        click.echo(f"  {_id(old)} -> {_id(new)}: {count}")
     if report.refused:
         click.echo(f"refused {len(report.refused)} case(s):")
         for r in report.refused[:show]:
-            click.echo(f"  {r.case_id} ({r.state}): {r.reason}")
+            click.echo(f"  {_id(r.case_id)} ({_id(r.state)}): {_id(r.reason)}")
         if len(report.refused) > show:
             click.echo(f"  ... and {len(report.refused) - show} more (--json lists every case)")
         held = len(report.held_back)
@@ -413,7 +521,7 @@ def _print_report(report: MigrationReport, show: int = 20) -> None:
 @click.option("--batch", default=500, show_default=True, help="Cases per transaction.")
 @click.option("--reason", help="Recorded in each case's history.")
 @click.option("--json", "as_json", is_flag=True)
-@_operator
+@operator_option
 @_yes
 def migrate(
     db: str,
@@ -426,7 +534,7 @@ def migrate(
     batch: int,
     reason: str | None,
     as_json: bool,
-    operator: str | None,
+    operator: str,
     yes: bool,
 ) -> None:
     """Move running cases of a workflow version to another version (clocks recomputed)."""
@@ -435,14 +543,14 @@ def migrate(
     with open_engine(db, workflows) as engine:
         if not dry_run and not yes:
             preview = engine.migrate_cases(name, from_version, to_version, dry_run=True, **args)
-            _print_report(preview)
-            click.confirm("Apply this migration?", abort=True)
+            _print_report(preview, operator)
+            click.confirm(f"Apply this migration as operator {_id(operator)}?", abort=True)
         report = engine.migrate_cases(
             name, from_version, to_version, dry_run=dry_run, reason=reason, **args
         )
     if as_json:
-        _dump(report.to_json())
+        dump(report.to_json())
     else:
-        _print_report(report)
+        _print_report(report, operator)
     if report.refused:
         raise SystemExit(1)

@@ -7,9 +7,6 @@ from pathlib import Path
 import click
 
 from caseflow.cases import Actor
-from caseflow.cli.render import clocks_table, timeline
-from caseflow.cli.render import console as make_console
-from caseflow.testing import MovableClock
 
 APPLICANT = Actor("zhang.san", {"applicant"}, "hainan/lingshui/yingzhou")
 CLERK = Actor("window.li", {"window_clerk"}, "hainan/lingshui/service-centre")
@@ -47,8 +44,13 @@ def demo(db: str, which: str) -> None:
     approval (default): an administrative approval with its legal clocks and a breach;
     sunshine-vote: the six-step village 阳光票决 with a representative meeting vote.
     """
+    from caseflow.cli.common import configure_logging
+    from caseflow.cli.render import clocks_table, timeline
+    from caseflow.cli.render import console as make_console
     from caseflow.engine import Engine
+    from caseflow.testing import MovableClock
 
+    configure_logging()
     if which == "sunshine-vote":
         from caseflow.cli.demo_vote import run_sunshine_vote_demo
 
@@ -75,7 +77,7 @@ def demo(db: str, which: str) -> None:
         for when, actor, event, payload in STEPS:
             clock.set(when)
             case = engine.fire(case.id, event, actor=actor, payload=payload)
-        console.print(clocks_table(engine.clocks(case.id), definition.timezone))
+        console.print(clocks_table(engine.clocks(case.id), definition.timezone, clock.now()))
         console.print(timeline(engine.history(case.id), definition))
         console.print(
             f"Case {case.id}: [bold green]{case.state}[/] ({case.status}); the expert "
@@ -101,6 +103,6 @@ def demo(db: str, which: str) -> None:
             f"Test clock moved to 2026-10-10 00:00; one sweep fired {report.total} "
             f"timer(s): the case is now [bold]{late.state}[/] (deemed accepted)."
         )
-        console.print(clocks_table(engine.clocks(late.id), definition.timezone))
+        console.print(clocks_table(engine.clocks(late.id), definition.timezone, clock.now()))
         console.print(timeline(engine.history(late.id), definition))
         console.print(f"Database: {path}")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from caseflow.abc import Notifier
 from caseflow.cases import Actor
-from caseflow.cli.render import clocks_table, timeline
+from caseflow.cli.render import clocks_table, esc, timeline
 from caseflow.cli.votes import print_vote, vote_round
 from caseflow.testing import MovableClock
 
@@ -84,12 +84,12 @@ def run_sunshine_vote_demo(db_path: Path, console: Console) -> None:
         console.rule("[bold]阳光票决: 黄泥墩村文化礼堂改造 (Liandu six-step sunshine vote)")
         case_id = _run(engine, clock, console)
         case = engine.get(case_id)
-        console.print(clocks_table(engine.clocks(case_id), definition.timezone))
+        console.print(clocks_table(engine.clocks(case_id), definition.timezone, clock.now()))
         console.print(timeline(engine.history(case_id), definition))
         found = vote_round(engine.vote(case_id), definition, engine.history(case_id))
         print_vote(found, console)
         for line in notifier.sent:
-            console.print(f"notification {line}")
+            console.print(f"notification {esc(line)}")
         title = definition.states[case.state].title
         console.print(
             f"Case {case.id}: [bold green]{case.state}[/] ({title}), {case.status}. "

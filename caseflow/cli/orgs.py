@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from caseflow.cli.common import db_option
-from caseflow.errors import CaseflowError
+from caseflow.cli.common import db_option, dump, engine_for, group
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -22,15 +20,8 @@ LEVELS = ("county", "township", "community", "village", "grid", "department")
 
 
 def _engine(db: str) -> Engine:
-    from caseflow.engine import Engine
-
     # No workflows: the org tree needs none, and none are registered in the database.
-    return Engine(db, workflows=[])
-
-
-def _fail(exc: CaseflowError) -> NoReturn:
-    click.echo(f"error: {exc}", err=True)
-    raise SystemExit(1)
+    return engine_for(db, workflows=[])
 
 
 def walk(tree: OrgTree) -> Iterator[tuple[int, OrgUnit]]:
@@ -55,7 +46,7 @@ def level_counts(units: list[OrgUnit]) -> str:
     return ", ".join(f"{counts[lv]} {lv}" for lv in order)
 
 
-@click.group(name="orgs")
+@group("orgs")
 def orgs_group() -> None:
     """The org tree: units with their levels, for org scope, escalation and referral."""
 
@@ -65,16 +56,12 @@ def orgs_group() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def load(db: str, file: str) -> None:
     """Replace the org tree with FILE's (nested units, each with a name and a level)."""
-    from caseflow.orgs import read_tree
+    from caseflow.cli.render import clean
 
-    try:
-        tree = read_tree(file)  # bounded, safe reading: errors at file:line:col
-        with _engine(db) as engine:
-            count = engine.load_orgs(tree)
-            units = list(engine.orgs)
-    except CaseflowError as exc:
-        _fail(exc)
-    click.echo(f"loaded {count} org units from {file}: {level_counts(units)}")
+    with _engine(db) as engine:
+        count = engine.load_orgs(file)
+        units = list(engine.orgs)
+    click.echo(f"loaded {count} org units from {clean(file)}: {clean(level_counts(units))}")
 
 
 @orgs_group.command(name="list")
@@ -82,11 +69,10 @@ def load(db: str, file: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One object per unit, in tree order.")
 def list_units(db: str, as_json: bool) -> None:
     """The org tree, indented, each unit with its level and path."""
-    try:
-        with _engine(db) as engine:
-            rows = list(walk(engine.orgs))
-    except CaseflowError as exc:
-        _fail(exc)
+    from caseflow.cli.render import clean
+
+    with _engine(db) as engine:
+        rows = list(walk(engine.orgs))
     if as_json:
         out: list[dict[str, Any]] = [
             {
@@ -98,14 +84,14 @@ def list_units(db: str, as_json: bool) -> None:
             }
             for depth, u in rows
         ]
-        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        dump(out)
         return
     if not rows:
         click.echo("no org units loaded: run `caseflow orgs load FILE`")
         return
     for depth, u in rows:
-        click.echo(f"{'  ' * depth}{u.name}  [{u.level}]  {u.path}")
-    click.echo(f"{len(rows)} units: {level_counts([u for _, u in rows])}")
+        click.echo(f"{'  ' * depth}{clean(u.name)}  [{clean(u.level)}]  {clean(u.path)}")
+    click.echo(f"{len(rows)} units: {clean(level_counts([u for _, u in rows]))}")
 
 
 __all__ = ["orgs_group"]

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import signal
-import threading
 from typing import Any
 
 import click
-from rich.table import Table
 
-from caseflow.cases import Actor
-from caseflow.cli.common import db_option, local_time, open_engine, operator_name, workflows_option
-from caseflow.cli.render import console
+from caseflow.cli.common import (
+    db_option,
+    dump,
+    group,
+    open_engine,
+    operator_option,
+    workflows_option,
+)
 
 
-@click.group(name="timers")
+@group("timers")
 def timers_group() -> None:
     """Durable timers: list, fire what is due, recompute provisional deadlines."""
 
@@ -25,38 +25,49 @@ def timers_group() -> None:
 @db_option
 @workflows_option
 @click.option("--due", is_flag=True, help="Only timers due now.")
-@click.option("--limit", default=100, show_default=True)
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(min=1))
+@click.option("--offset", default=0, type=click.IntRange(min=0), help="Skip this many first.")
 @click.option("--json", "as_json", is_flag=True)
-def list_timers(db: str, workflows: tuple[str, ...], due: bool, limit: int, as_json: bool) -> None:
+def list_timers(
+    db: str, workflows: tuple[str, ...], due: bool, limit: int, offset: int, as_json: bool
+) -> None:
     """Pending timers, soonest first."""
-    with open_engine(db, workflows) as engine:
-        found = engine.timers(due_only=due, limit=limit)
+    with open_engine(db, workflows, stored_only=True) as engine:
+        found = engine.timers(due_only=due, limit=offset + limit + 1)[offset:]
+    more = len(found) > limit
+    found = found[:limit]
     if as_json:
-        click.echo(
-            json.dumps(
-                [
-                    {
-                        "id": t.id,
-                        "case_id": t.case_id,
-                        "kind": t.kind,
-                        "clock": t.clock,
-                        "step": t.step,
-                        "due_at": t.due_at.isoformat(),
-                        "provisional": t.provisional,
-                        "attempts": t.attempts,
-                    }
-                    for t in found
-                ],
-                ensure_ascii=False,
-                indent=2,
-            )
+        dump(
+            [
+                {
+                    "id": t.id,
+                    "case_id": t.case_id,
+                    "kind": t.kind,
+                    "clock": t.clock,
+                    "step": t.step,
+                    "due_at": t.due_at.isoformat(),
+                    "provisional": t.provisional,
+                    "attempts": t.attempts,
+                }
+                for t in found
+            ]
         )
         return
-    table = Table()
-    for column in ("id", "case", "kind", "clock", "due (Asia/Shanghai)", "provisional"):
-        table.add_column(column)
+    from caseflow.cli.common import local_time
+    from caseflow.cli.render import Column, Grid, console, more_rows
+
+    grid = Grid(
+        [
+            Column("id", role="keep"),
+            Column("case", role="keep", host=True),
+            Column("kind", breaks="_"),
+            Column("clock", breaks="_"),
+            Column("due (Asia/Shanghai)"),
+            Column("provisional", role="spill", label="", order=1),
+        ]
+    )
     for t in found:
-        table.add_row(
+        grid.add_row(
             str(t.id),
             t.case_id,
             t.kind,
@@ -64,7 +75,11 @@ def list_timers(db: str, workflows: tuple[str, ...], due: bool, limit: int, as_j
             local_time(t.due_at),
             "provisional" if t.provisional else "",
         )
-    console().print(table)
+    if found:
+        grid.print(console())
+    footer = more_rows(len(found), more, offset, "timers due" if due else "pending timers")
+    if footer:
+        click.echo(footer)
 
 
 @timers_group.command(name="fire-due")
@@ -81,12 +96,15 @@ def fire_due(db: str, workflows: tuple[str, ...]) -> None:
 @timers_group.command()
 @db_option
 @workflows_option
-@click.option("--operator", help="Who runs this (default: the OS user); recorded in history.")
-def recompute(db: str, workflows: tuple[str, ...], operator: str | None) -> None:
+@operator_option
+def recompute(db: str, workflows: tuple[str, ...], operator: str) -> None:
     """Recompute provisional deadlines with the calendar data loaded now (audited)."""
     from rich.progress import Progress
 
-    actor = Actor(operator_name(operator), {"operator"})
+    from caseflow.cases import Actor
+    from caseflow.cli.render import clean, console
+
+    actor = Actor(operator, {"operator"})
     with open_engine(db, workflows) as engine, Progress(console=console(), transient=True) as bar:
         task = bar.add_task("recomputing provisional deadlines", total=None)
 
@@ -94,7 +112,7 @@ def recompute(db: str, workflows: tuple[str, ...], operator: str | None) -> None
             bar.update(task, completed=done, total=total)
 
         changed = engine.recompute_provisional(actor=actor, progress=step)
-    click.echo(f"recomputed {changed} provisional deadline(s)")
+    click.echo(f"recomputed {changed} provisional deadline(s) as operator {clean(operator)}")
 
 
 @click.command()
@@ -110,6 +128,10 @@ def recompute(db: str, workflows: tuple[str, ...], operator: str | None) -> None
 )
 def worker(db: str, workflows: tuple[str, ...], interval: float, batch: int, lease: float) -> None:
     """Sweep due timers every INTERVAL seconds until interrupted (run several for throughput)."""
+    import datetime as dt
+    import signal
+    import threading
+
     engine = open_engine(db, workflows)
     stop = threading.Event()
 

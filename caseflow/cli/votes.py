@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.table import Table
 
-from caseflow.cli.common import db_option, local_time, open_engine, workflows_option
-from caseflow.cli.render import console as make_console
-from caseflow.errors import CaseflowError
-from caseflow.voting import VoteRule
+from caseflow.cli.common import db_option, dump, group, local_time, open_engine, workflows_option
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -21,6 +16,7 @@ if TYPE_CHECKING:
     from caseflow.cases import HistoryEntry
     from caseflow.definitions.model import WorkflowDef
     from caseflow.views import VoteView
+    from caseflow.voting import VoteRule
 
 _HOW = {"in_person": "in person", "online": "online (云票决)"}
 
@@ -41,7 +37,7 @@ class VoteRound:
     ended_why: str | None
 
 
-@click.group(name="votes")
+@group("votes")
 def votes_group() -> None:
     """Votes held in cases: electorate, attendance, thresholds, tally and result."""
 
@@ -52,9 +48,7 @@ def votes_group() -> None:
 @click.argument("case_id")
 @click.option("--round", "round_no", type=int, help="Round number (default: the newest).")
 @click.option("--json", "as_json", is_flag=True)
-@click.pass_context
 def show(
-    ctx: click.Context,
     db: str,
     workflows: tuple[str, ...],
     case_id: str,
@@ -66,28 +60,29 @@ def show(
 
     Who voted how is shown for open ballots only, never for secret ones.
     """
-    try:
-        found = _load(db, workflows, case_id, round_no)
-    except CaseflowError as exc:
-        click.echo(f"error: {exc}", err=True)
-        ctx.exit(1)
+    from caseflow.cli.render import console
+
+    found = _load(db, workflows, case_id, round_no)
     if as_json:
-        click.echo(json.dumps(_as_json(found), ensure_ascii=False, indent=2))
+        dump(_as_json(found))
         return
-    print_vote(found, make_console())
+    print_vote(found, console())
 
 
 def _load(db: str, workflows: tuple[str, ...], case_id: str, round_no: int | None) -> VoteRound:
-    with open_engine(db, workflows) as engine:
-        view = engine.vote(case_id, round_no)
+    with open_engine(db, workflows, stored_only=True) as engine:
         case = engine.get(case_id)
+        # first: loads the case's definition from the database when it is not on disk
         definition = engine.workflow(case.workflow, case.workflow_version)
+        view = engine.vote(case_id, round_no)
         history = engine.history(case_id)
     return vote_round(view, definition, history)
 
 
 def vote_round(view: VoteView, definition: WorkflowDef, history: list[HistoryEntry]) -> VoteRound:
     """A vote round as the engine reports it, with its times from the case history."""
+    from caseflow.voting import VoteRule
+
     state = definition.states.get(view.state)
     vote = state.vote if state is not None else None
     notes = [h for h in history if h.kind == "vote"]
@@ -212,12 +207,16 @@ def _as_json(found: VoteRound) -> dict[str, Any]:
 
 def print_vote(found: VoteRound, out: Console) -> None:
     """Print a round: header, window, counts and thresholds; open ballots only if open."""
+    from rich.table import Table
+
+    from caseflow.cli.render import esc, text
+
     view = found.view
     tz = found.timezone
-    title = f" ({found.state_title})" if found.state_title else ""
+    title = f" ({esc(found.state_title)})" if found.state_title else ""
     out.print(
-        f"[bold]{view.case_id}[/]  {found.workflow}  vote [bold]{view.state}[/]{title}  "
-        f"round {view.round} of {_rounds_of(found) or 1}  {view.status}  "
+        f"[bold]{esc(view.case_id)}[/]  {esc(found.workflow)}  vote [bold]{esc(view.state)}[/]"
+        f"{title}  round {view.round} of {_rounds_of(found) or 1}  {esc(view.status)}  "
         f"{'secret' if view.secret else 'open'} ballot"
     )
     when = []
@@ -228,7 +227,7 @@ def print_vote(found: VoteRound, out: Console) -> None:
     if found.ended_at is not None:
         when.append(f"{view.status} {local_time(found.ended_at, tz)} ({found.ended_why})")
     if when:
-        out.print("; ".join(when) + f" ({tz})")
+        out.print(esc("; ".join(when) + f" ({tz})"))
     present = _attendance(view)
     quorum, passing = _rule_text(found.rule, view)
     ballots = _ballots(view)
@@ -241,8 +240,10 @@ def print_vote(found: VoteRound, out: Console) -> None:
         f"{present['present']} present: {present['in_person']} in person, "
         f"{present['online']} online",
     )
-    table.add_row("quorum", quorum + (" [green]met[/]" if view.present >= view.min_present else ""))
-    table.add_row("to pass", passing)
+    table.add_row(
+        "quorum", esc(quorum) + (" [green]met[/]" if view.present >= view.min_present else "")
+    )
+    table.add_row("to pass", esc(passing))
     table.add_row(
         "tally",
         f"yes {view.yes}, no {view.no}, abstain {view.abstain} ({ballots} ballots; "
@@ -258,7 +259,7 @@ def print_vote(found: VoteRound, out: Console) -> None:
     for column in ("voter", "how", "choice"):
         who.add_column(column)
     for voter, choice in view.ballots:
-        who.add_row(voter, _HOW.get(how.get(voter, ""), "-"), choice or "-")
+        who.add_row(text(voter), text(_HOW.get(how.get(voter, ""), "-")), text(choice or "-"))
     out.print(who)
 
 
@@ -267,5 +268,7 @@ def _rounds_of(found: VoteRound) -> int:
 
 
 def _styled(outcome: str) -> str:
+    from caseflow.cli.render import esc
+
     style = {"passed": "bold green", "failed": "bold red", "no_quorum": "bold yellow"}.get(outcome)
-    return f"[{style}]{outcome}[/]" if style else outcome
+    return f"[{style}]{esc(outcome)}[/]" if style else esc(outcome)

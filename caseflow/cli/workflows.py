@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from caseflow.cli.common import workflows_option
-from caseflow.definitions.loader import load_file, workflow_files
+from caseflow.cli.common import dump, fail, group, workflows_option
 from caseflow.errors import CaseflowError, DefinitionError
 
 if TYPE_CHECKING:
@@ -20,22 +18,25 @@ if TYPE_CHECKING:
     from caseflow.definitions.model import WorkflowDef
 
 
-@click.group(name="workflows")
+@group("workflows")
 def workflows_group() -> None:
     """Workflow definitions (YAML)."""
 
 
 def _load_each(paths: Sequence[str], failed: list[int]) -> Iterator[tuple[Path, WorkflowDef]]:
     """Each loadable file's definition; every problem of the others to stderr, counted."""
+    from caseflow.cli.render import clean
+    from caseflow.definitions.loader import load_file, workflow_files
+
     for file in workflow_files(paths):
         try:
             definition = load_file(file)
         except DefinitionError as exc:
             failed[0] += 1
             for problem in exc.problems or ():
-                click.echo(str(problem), err=True)
+                click.echo(clean(problem), err=True)
             if not exc.problems:
-                click.echo(f"{file}: {exc}", err=True)
+                click.echo(clean(f"{file}: {exc}"), err=True)
             continue
         yield file, definition
 
@@ -44,19 +45,18 @@ def _load_each(paths: Sequence[str], failed: list[int]) -> Iterator[tuple[Path, 
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 def validate(paths: tuple[str, ...]) -> None:
     """Check workflow files; list every problem as file:line:col and exit 1 if any."""
+    from caseflow.cli.render import clean
+
     failed = [0]
     for file, definition in _load_each(paths, failed):
         click.echo(
-            f"{file}: ok ({definition.name} v{definition.version}, "
-            f"{len(definition.states)} states, {len(definition.events)} events)"
+            clean(
+                f"{file}: ok ({definition.name} v{definition.version}, "
+                f"{len(definition.states)} states, {len(definition.events)} events)"
+            )
         )
     if failed[0]:
         raise SystemExit(1)
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    raise SystemExit(1)
 
 
 @contextlib.contextmanager
@@ -65,11 +65,13 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except DefinitionError as exc:
+        from caseflow.cli.render import clean
+
         for problem in exc.problems:
-            click.echo(str(problem), err=True)
-        _fail(str(exc).splitlines()[0])
+            click.echo(clean(problem), err=True)
+        fail(str(exc).splitlines()[0])
     except (CaseflowError, OSError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def _write(text: str, output: str | None) -> None:
@@ -88,6 +90,8 @@ def _sources(workflows: tuple[str, ...]) -> list[str | Path]:
 
 def _resolve(target: str, workflows: tuple[str, ...], version: int | None) -> WorkflowDef:
     """A workflow file, or a workflow name looked up in ``--workflows`` (or the shipped)."""
+    from caseflow.definitions.loader import load_file
+
     if Path(target).is_file() or target.endswith((".yaml", ".yml")):
         return load_file(target)
     from caseflow.definitions.registry import Registry
@@ -110,7 +114,7 @@ def schema(output: str | None, check: str | None) -> None:
     text = schema_text()
     if check is not None:
         if Path(check).read_text(encoding="utf-8") != text:
-            _fail(f"{check} is stale: run `caseflow workflows schema --output {check}`")
+            fail(f"{check} is stale: run `caseflow workflows schema --output {check}`")
         click.echo(f"{check}: up to date")
         return
     with _errors():
@@ -176,16 +180,18 @@ def lint(paths: tuple[str, ...], strict: bool, ignore: tuple[str, ...], as_json:
 
     unknown = [c for c in ignore if c not in CHECKS and c not in CHECKS.values()]
     if unknown:
-        _fail(f"unknown check {unknown[0]!r}; known: {', '.join(CHECKS)}")
+        fail(f"unknown check {unknown[0]!r}; known: {', '.join(CHECKS)}")
     failed, found = [0], []
     for _file, definition in _load_each(paths, failed):
         found.extend(lint_definition(definition, ignore))
     if as_json:
         rows = [{**dataclasses.asdict(w), "check": w.check} for w in found]
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        dump(rows)
     else:
+        from caseflow.cli.render import clean
+
         for warning in found:
-            click.echo(str(warning))
+            click.echo(clean(warning))
         count = len(found)
         click.echo(f"{count} warning{'s' if count != 1 else ''}", err=True)
     if failed[0] or (strict and found):
@@ -207,6 +213,8 @@ def diff(args: tuple[str, ...], db: str | None, as_json: bool) -> None:
     Either two YAML files (A B), or a workflow NAME and two stored VERSIONS read from the
     database (--db).
     """
+    from caseflow.cli.render import clean
+    from caseflow.definitions.loader import load_file
     from caseflow.export.diff import diff as diff_definitions
 
     with _errors():
@@ -216,38 +224,35 @@ def diff(args: tuple[str, ...], db: str | None, as_json: bool) -> None:
             versions = [_version(v) for v in args[1:]]
             old, new = (_stored(db, args[0], v) for v in versions)
         else:
-            _fail("give two files (A B), or a name and two versions (NAME V1 V2) with --db")
+            fail("give two files (A B), or a name and two versions (NAME V1 V2) with --db", 2)
     result = diff_definitions(old, new)
     if as_json:
-        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        dump(result.to_json())
         return
     for side, d in (("---", old), ("+++", new)):
-        click.echo(f"{side} {d.name} v{d.version} ({d.content_hash[:12]}) {d.source_file}")
+        click.echo(clean(f"{side} {d.name} v{d.version} ({d.content_hash[:12]}) {d.source_file}"))
     if result.identical:
         click.echo("no differences")
     for line in result.lines():
-        click.echo(line)
+        click.echo(clean(line))
 
 
 def _version(text: str) -> int:
     try:
         return int(text)
     except ValueError:
-        _fail(f"version must be a whole number, got {text!r}")
+        fail(f"version must be a whole number, got {text!r}", 2)
 
 
 def _stored(db: str | None, name: str, version: int) -> WorkflowDef:
     """A definition version as the engine stored it (table cf_definitions)."""
+    from caseflow.cli.common import require_database
     from caseflow.services.admin import stored_definition
-    from caseflow.store.db import normalise_url
 
     if db is None:
-        _fail("NAME V1 V2 reads stored versions: give --db (or CASEFLOW_DATABASE_URL)")
-    url = normalise_url(db)
-    local = url.removeprefix("sqlite:///")
-    if url.startswith("sqlite:///") and local != ":memory:" and not Path(local).is_file():
-        _fail(f"no database at {local}")
-    return stored_definition(url, name, version)
+        fail("NAME V1 V2 reads stored versions: give --db (or CASEFLOW_DATABASE_URL)", 2)
+    require_database(db)
+    return stored_definition(db, name, version)
 
 
 @workflows_group.command(name="list")
@@ -264,7 +269,7 @@ def list_workflows(workflows: tuple[str, ...], db: str | None, as_json: bool) ->
     """Workflow definitions: name, version, content hash, title (and running cases)."""
     from rich.table import Table
 
-    from caseflow.cli.render import console
+    from caseflow.cli.render import console, text
     from caseflow.definitions.registry import Registry
     from caseflow.export import catalog
 
@@ -274,14 +279,21 @@ def list_workflows(workflows: tuple[str, ...], db: str | None, as_json: bool) ->
         else:
             entries = _stored_catalog(db, workflows)
     if as_json:
-        click.echo(json.dumps([e.to_json() for e in entries], ensure_ascii=False, indent=2))
+        dump([e.to_json() for e in entries])
         return
     table = Table()
     for column in ("workflow", "version", "hash", "running cases", "title", "file"):
         table.add_column(column)
     for e in entries:
         running = "-" if e.cases is None else str(e.cases)
-        table.add_row(e.name, str(e.version), e.short_hash, running, e.title, e.source_file)
+        table.add_row(
+            text(e.name),
+            str(e.version),
+            text(e.short_hash),
+            running,
+            text(e.title),
+            text(e.source_file),
+        )
     console().print(table)
 
 
