@@ -151,9 +151,9 @@ class TestOrgsLoadCommand:
     def test_one_line_and_no_traceback(self, tmp_path: Path, text: str, message: str):
         """`caseflow orgs load` on a broken file: exit 1, one error line at file:line:col."""
         path = write(tmp_path, text)
-        result = CliRunner().invoke(
-            cli, ["orgs", "load", str(path), "--db", str(tmp_path / "o.db")]
-        )
+        db = str(tmp_path / "o.db")
+        assert 0 == CliRunner().invoke(cli, ["db", "upgrade", "--db", db]).exit_code
+        result = CliRunner().invoke(cli, ["orgs", "load", str(path), "--db", db])
         assert (1, f"error: {path}:{message}\n") == (result.exit_code, result.stderr)
 
 
@@ -190,9 +190,9 @@ class TestCalendarFiles:
     def test_calendar_load_command(self, tmp_path: Path):
         """`caseflow calendar load` on a recursive alias: one error line, exit 1."""
         path = write(tmp_path, "years: &y {2027: *y}\n", "c.yaml")
-        result = CliRunner().invoke(
-            cli, ["calendar", "load", str(path), "--db", str(tmp_path / "c.db")]
-        )
+        db = str(tmp_path / "c.db")
+        assert 0 == CliRunner().invoke(cli, ["db", "upgrade", "--db", db]).exit_code
+        result = CliRunner().invoke(cli, ["calendar", "load", str(path), "--db", db])
         assert (
             1,
             f"error: {path}:1:18: alias *y refers to a node that contains it (a recursive alias)\n",

@@ -119,7 +119,8 @@ class Pipeline:
 
     def _snapshot(self, conn: Connection, command: c.Command) -> tuple[Snapshot, CompiledWorkflow]:
         if isinstance(command, c.Start):
-            return Snapshot(None), self.ctx.workflows.compiled(command.workflow, command.version)
+            start = self.ctx.workflows.compiled(command.workflow, command.version, conn)
+            return Snapshot(None), start
         case_id = command.case_ref() or ""
         head = snapshot.load_head(conn, case_id)
         if head is None or head.case is None:

@@ -44,10 +44,10 @@ def run_action(sweeper: Sweeper, timer: Timer, report: SweepReport) -> None:
     name = str(payload.get("action", timer.clock))
     with ctx.db.read() as conn:
         head = cases.load(conn, timer.case_id)
-    if head is None:
-        return
-    case = head.case
-    definition = ctx.workflows.compiled(case.workflow, case.workflow_version).definition
+        if head is None:
+            return
+        case = head.case
+        definition = ctx.workflows.compiled(case.workflow, case.workflow_version, conn).definition
     config = definition.actions.get(name)
     retries = config.retries if config is not None else 0
     attempt = timer.attempts + 1

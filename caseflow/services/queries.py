@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from caseflow.cases import Actor, Case, HistoryEntry
     from caseflow.context import EngineContext
+    from caseflow.definitions.model import WorkflowDef
     from caseflow.records import Incident, Timer, WorkItem
     from caseflow.store.listing import Sort
 
@@ -32,8 +33,17 @@ class Queries:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
 
+    def _definition(self, case: Case) -> WorkflowDef:
+        """The case's definition version, from the database if it is no longer on disk."""
+        workflows = self.ctx.workflows
+        found = workflows.cached(case.workflow, case.workflow_version)
+        if found is None:
+            with self.ctx.db.read() as conn:
+                found = workflows.compiled(case.workflow, case.workflow_version, conn)
+        return found.definition
+
     def _tz(self, case: Case) -> str:
-        return self.ctx.workflows.compiled(case.workflow, case.workflow_version).definition.timezone
+        return self._definition(case).timezone
 
     def get(self, case_id: str) -> Case:
         validate.text(case_id, "case_id", validate.CASE_ID)
@@ -62,7 +72,7 @@ class Queries:
         """Events that can fire in the case's state (none unless active), with their roles."""
         if case.status != "active":
             return []
-        definition = self.ctx.workflows.compiled(case.workflow, case.workflow_version).definition
+        definition = self._definition(case)
         return [
             EventChoice(e.name, e.title, e.targets, e.roles, e.automatic)
             for e in definition.events.values()
