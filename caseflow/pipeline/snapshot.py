@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from caseflow.cases import Case
     from caseflow.clocks.runtime import ClockState
+    from caseflow.pipeline.plan import Plan
     from caseflow.records import Incident, VoteRound, WorkItem
 
 #: Parts of a snapshot beyond the case row.
@@ -62,3 +63,25 @@ class Snapshot:
     @property
     def latest_vote(self) -> VoteRound | None:
         return self.votes[-1] if self.votes else None
+
+
+def after(snapshot: Snapshot, plan: Plan) -> Snapshot:
+    """
+    The snapshot as a plan leaves it (the case, its history count and its clocks; vote
+    rounds and work items are not replayed). Pure: used to decide a second command on
+    the same case in one batch, and by tests that run the planner without a database.
+    """
+    if not plan.writes_case:
+        return snapshot
+    clocks = dict(snapshot.clocks)
+    clocks.update({state.name: state for state, _ in plan.clocks})
+    return Snapshot(
+        plan.case,
+        plan.history_count,
+        clocks,
+        snapshot.votes,
+        snapshot.counts,
+        snapshot.voter,
+        snapshot.items,
+        snapshot.incidents,
+    )

@@ -35,8 +35,14 @@ def _bad(field: str, why: str) -> DataValidationError:
     return DataValidationError(f"{field}: {why}", errors=[field])
 
 
-def text(value: Any, field: str, limit: int, *, empty: bool = False) -> str:
-    """A string of at most ``limit`` characters, no NUL, no lone surrogate."""
+_CONTROLS = frozenset(chr(c) for c in (*range(32), 127))
+
+
+def text(value: Any, field: str, limit: int, *, empty: bool = False, free: bool = False) -> str:
+    """
+    A string of at most ``limit`` characters, no NUL, no lone surrogate; unless ``free``
+    (a comment, a reason), no control character at all (ids, keys, names, org paths).
+    """
     if not isinstance(value, str):
         raise _bad(field, f"must be a string, not {type(value).__name__}")
     if not empty and not value:
@@ -44,6 +50,8 @@ def text(value: Any, field: str, limit: int, *, empty: bool = False) -> str:
     if len(value) > limit:
         raise _bad(field, f"is {len(value)} characters long; at most {limit} are allowed")
     _clean(value, field)
+    if not free and not _CONTROLS.isdisjoint(value):
+        raise _bad(field, "contains a control character (a newline, tab, escape, ...)")
     return value
 
 
@@ -152,9 +160,9 @@ def check(command: c.Command) -> None:
         if command.payload is not None:
             json_object(command.payload, "payload")
         if command.comment is not None:
-            text(command.comment, "comment", TEXT, empty=True)
+            text(command.comment, "comment", TEXT, empty=True, free=True)
     elif isinstance(command, c.Operate):
-        text(command.reason, "reason", TEXT, empty=True)
+        text(command.reason, "reason", TEXT, empty=True, free=True)
         if isinstance(command, c.Move):
             text(command.to_state, "to_state", NAME)
         elif isinstance(command, c.Reassign):
@@ -162,16 +170,16 @@ def check(command: c.Command) -> None:
             optional_text(command.assignee, "assignee", ACTOR_ID)
     elif isinstance(command, c.ExtendClock):
         text(command.clock, "clock", NAME)
-        text(command.reason, "reason", TEXT, empty=True)
+        text(command.reason, "reason", TEXT, empty=True, free=True)
     elif isinstance(command, (c.Attend, c.CastBallot)):
         optional_text(command.voter, "voter", ACTOR_ID)
         if isinstance(command, c.CastBallot):
             text(command.choice, "choice", NAME)
     elif isinstance(command, c.CloseVote):
-        text(command.reason, "reason", TEXT, empty=True)
+        text(command.reason, "reason", TEXT, empty=True, free=True)
     elif isinstance(command, c.ReportItem):
         text(command.item, "item", ORG)
         if command.result is not None:
             json_object(command.result, "result")
     elif isinstance(command, c.ResolveIncidents):
-        text(command.reason, "reason", TEXT, empty=True)
+        text(command.reason, "reason", TEXT, empty=True, free=True)

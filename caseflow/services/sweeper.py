@@ -29,7 +29,7 @@ from caseflow.cases import Actor
 from caseflow.errors import CaseNotFound
 from caseflow.pipeline.commands import TimerDue, TimerFailed
 from caseflow.pipeline.planner import decide
-from caseflow.pipeline.snapshot import Snapshot
+from caseflow.pipeline.snapshot import after
 from caseflow.services import dispatch
 from caseflow.store import snapshot, timers
 from caseflow.store.writer import TimerGone, apply_plans
@@ -209,8 +209,5 @@ class Sweeper:
             )
             plan.timer = None  # finished above, with the others
             plans.append(plan)
-            if plan.writes_case:  # a second warning of this case sees the first's changes
-                clocks = dict(head.clocks)
-                clocks.update({s.name: s for s, _ in plan.clocks})
-                heads[case.id] = Snapshot(plan.case, plan.history_count, clocks)
+            heads[case.id] = after(head, plan)  # a second warning of this case sees the first
         return plans, len(warns) - len(mine)
