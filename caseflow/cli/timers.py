@@ -34,24 +34,11 @@ def list_timers(
     """Pending timers, soonest first."""
     with open_engine(db, workflows, stored_only=True) as engine:
         found = engine.timers(due_only=due, limit=offset + limit + 1)[offset:]
+        lag = engine.sweep_lag()
     more = len(found) > limit
     found = found[:limit]
     if as_json:
-        dump(
-            [
-                {
-                    "id": t.id,
-                    "case_id": t.case_id,
-                    "kind": t.kind,
-                    "clock": t.clock,
-                    "step": t.step,
-                    "due_at": t.due_at.isoformat(),
-                    "provisional": t.provisional,
-                    "attempts": t.attempts,
-                }
-                for t in found
-            ]
-        )
+        dump([t.to_dict() for t in found])
         return
     from caseflow.cli.common import local_time
     from caseflow.cli.render import Column, Grid, console, more_rows
@@ -80,6 +67,17 @@ def list_timers(
     footer = more_rows(len(found), more, offset, "timers due" if due else "pending timers")
     if footer:
         click.echo(footer)
+    click.echo(_lag_line(lag))
+
+
+def _lag_line(lag: Any) -> str:
+    """How late the sweep is: without a worker (or start_scheduler) nothing breaches."""
+    if lag is None:
+        return "sweep: no timer is due"
+    minutes = int(lag.total_seconds() // 60)
+    late = f"{minutes // 1440} d {minutes % 1440 // 60} h" if minutes >= 1440 else f"{minutes} min"
+    hint = "" if minutes < 5 else " - is a `caseflow worker` running?"
+    return f"sweep: the oldest due timer has waited {late}{hint}"
 
 
 @timers_group.command(name="fire-due")
