@@ -21,7 +21,7 @@ from caseflow.orgs import OrgTree
 from caseflow.store import definitions
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from pathlib import Path
 
     from sqlalchemy.engine import Connection
@@ -150,6 +150,9 @@ class EngineContext:
     orgs: OrgTree = field(default_factory=OrgTree)
     #: True when ``log`` is :func:`default_logger` (it is silent unless logging is on).
     default_log: bool = True
+    #: The key sealing secret ballots (caseflow.sealing), resolved when a workflow with a
+    #: secret vote first needs it; None: secret votes are refused.
+    ballot_key: Callable[[], bytes | None] = lambda: None
 
     def now(self) -> dt.datetime:
         return self.clock.now()

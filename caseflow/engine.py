@@ -11,6 +11,7 @@ lives in the database; each call is one transaction.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -26,7 +27,7 @@ from caseflow.services.admin import Admin
 from caseflow.services.migration import MigrationReport, Migrations
 from caseflow.services.queries import Queries
 from caseflow.services.sweeper import Sweeper, SweepReport
-from caseflow.store.db import DEFAULT_URL, Database, connect
+from caseflow.store.db import DEFAULT_URL, Database, connect, resolve_ballot_secret
 from caseflow.views import ClockView
 
 if TYPE_CHECKING:
@@ -63,6 +64,10 @@ class Engine:
         auto_upgrade: migrate the schema on first use; default True for SQLite only.
         operator_roles: roles that may suspend, resume, move, reassign, cancel, retry,
             skip and migrate cases (default ``("operator",)``).
+        ballot_secret: seals secret ballots (:mod:`caseflow.sealing`); default the
+            environment's ``CASEFLOW_BALLOT_SECRET``, else for an SQLite file a key file
+            next to it (``<file>.ballot-secret``, created once); never stored in the
+            database. Without one (PostgreSQL, nothing configured) secret votes are refused.
 
     .. versionadded:: 0.1
     """
@@ -81,6 +86,7 @@ class Engine:
         rosters: Mapping[str, RosterProvider] | None = None,
         actions: Mapping[str, ActionHandler] | None = None,
         operator_roles: Sequence[str] = DEFAULT_OPERATOR_ROLES,
+        ballot_secret: str | bytes | None = None,
         **engine_options: Any,
     ) -> None:
         from caseflow.clocks.time import SystemClock  # noqa: PLC0415
@@ -105,6 +111,7 @@ class Engine:
             log=logger if logger is not None else default_logger(),
             operator_roles=frozenset(operator_roles),
             default_log=logger is None,
+            ballot_key=functools.cache(lambda: resolve_ballot_secret(ballot_secret, db.engine.url)),
         )
         self.pipeline = Pipeline(self.ctx)
         self.queries = Queries(self.ctx)

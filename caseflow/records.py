@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -65,6 +65,18 @@ class VoteRound(_Jsonable):
     closes_at: dt.datetime | None
     closed_at: dt.datetime | None
     result: dict[str, Any] | None
+    #: A secret round's key, wrapped with the ballot secret (never shown; see caseflow.sealing).
+    key_wrapped: bytes | None = field(default=None, repr=False)
+
+    @property
+    def sealed(self) -> bool:
+        """A secret round whose ballots are sealed until it closes."""
+        return self.secret and self.key_wrapped is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = _Jsonable.to_dict(self)
+        out.pop("key_wrapped", None)
+        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -88,6 +88,10 @@ class VoteView:
     result: dict[str, Any] | None
     ballots: list[tuple[str, str | None]]
     attendance: list[tuple[str, str, str]]
+    #: Ballots cast so far (who voted is public; what they chose is not, in a secret vote).
+    cast: int = 0
+    #: A secret round still open: its ballots are sealed, the counts are 0 until it closes.
+    sealed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -106,6 +110,8 @@ class VoteView:
             "result": self.result,
             "ballots": [list(b) for b in self.ballots],
             "attendance": [list(a) for a in self.attendance],
+            "cast": self.cast,
+            "sealed": self.sealed,
         }
 
 

@@ -28,6 +28,9 @@ PG_BASE = os.environ.get(
     "CASEFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 ROOT = Path(__file__).resolve().parent.parent
+# Secret votes seal their ballots with the deployment's ballot secret; on PostgreSQL it
+# must be configured (worker subprocesses inherit it). Tests of the other sources unset it.
+os.environ.setdefault("CASEFLOW_BALLOT_SECRET", "caseflow test suite ballot secret")
 WORKFLOWS = ROOT / "workflows"
 
 structlog.configure(

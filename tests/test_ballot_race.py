@@ -70,9 +70,12 @@ def test_eight_processes_one_ballot(pg_url: str, tmp_path: Path):
         ballots = conn.execute(
             sa.text("select count(*) from cf_ballots where voter = 'rep07'")
         ).scalar_one()
+        sealed = conn.execute(
+            sa.text("select count(*) from cf_ballots where sealed is not null")
+        ).scalar_one()
         counted = conn.execute(sa.text("select sum(count) from cf_vote_tallies")).scalar_one()
     engine.dispose()
-    assert (1, 1) == (ballots, counted)
+    assert (1, 1, 0) == (ballots, sealed, counted)  # sealed: counted only when it closes
 
 
 def _branch() -> Actor:

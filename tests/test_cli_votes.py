@@ -85,8 +85,8 @@ class TestVotesShow:
             "11 present: 8 in person, 3 online",
             "at least 10 of 15 present (≥ 2/3 of the members) met",
             "at least 6 yes (> 1/2 of 11 present)",
-            "yes 9, no 1, abstain 1 (11 ballots; 0 present without a ballot)",
-            "open: enough yes votes so far",
+            "sealed until the vote closes (11 ballots; 0 present without a ballot)",
+            "open: ballots sealed until the vote closes",
             "who voted how is not recorded",
         ):
             assert expected in out
@@ -128,6 +128,7 @@ class TestVotesShow:
             "abstain": 1,
             "ballots": 11,
             "present_without_ballot": 0,
+            "sealed": False,  # closed: counted, the seals erased
         } == data["tally"]
         assert ("passed", 11) == (data["result"]["outcome"], data["result"]["present"])
         assert "2026-05-29T01:00:00+00:00" == data["opened_at"]

@@ -247,7 +247,8 @@ def mini_vote(tmp_path: Path) -> Path:
 
 def _expected(written: dict[str, list[dict[str, Any]]], table: str, columns: list[str]) -> list:
     return sorted(
-        (tuple(rows.normalise(r[c]) for c in columns) for r in written.get(table, [])), key=repr
+        (tuple(rows.normalise(r.get(c)) for c in columns) for r in written.get(table, [])),
+        key=repr,
     )
 
 

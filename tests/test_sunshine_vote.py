@@ -239,16 +239,16 @@ class TestSixSteps:
             engine.cast_ballot(case.id, "no", actor=rep(online[0]))
         view = engine.vote(case.id)
         hows = [how for _, how, _ in view.attendance]
-        assert (15, 11, 8, 3, 10, 6, 7, 2, 1) == (
+        assert (15, 11, 8, 3, 10, 6, 10, True, 0) == (
             view.electorate,
             view.present,
             hows.count("in_person"),
             hows.count("online"),
             view.min_present,
             view.min_yes,
-            view.yes,
-            view.no,
-            view.abstain,
+            view.cast,
+            view.sealed,
+            view.yes + view.no + view.abstain,  # sealed: nothing counted until the close
         )
         assert [] == view.ballots  # secret: nobody's choice is shown
 
@@ -258,10 +258,12 @@ class TestSixSteps:
         assert "result_publicity" == case.state
         result = engine.vote(case.id).result
         assert result is not None
-        assert ("passed", 11, 7, 6) == (
+        assert ("passed", 11, 7, 2, 1, 6) == (
             result["outcome"],
             result["present"],
             result["yes"],
+            result["no"],
+            result["abstain"],
             result["min_yes"],
         )
         assert [] == [t for t in engine.timers() if t.kind == "vote_close"]

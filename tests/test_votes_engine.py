@@ -117,7 +117,8 @@ class TestVoting:
             with pytest.raises(Forbidden, match="clerk"):
                 engine.cast_ballot(case.id, "yes", actor=voter("rep02"), voter="rep03")
             view = engine.vote(case.id)
-            assert (1, 1, 0) == (view.present, view.yes, view.no)
+            # secret and open: who voted is known, what they chose is sealed until the close
+            assert (1, 1, True, 0, 0) == (view.present, view.cast, view.sealed, view.yes, view.no)
 
     def test_below_quorum_and_new_round(self, db_url, folder, clock):
         """9 of 15 present: no quorum, back to draft; resubmitting opens round 2."""
@@ -158,12 +159,16 @@ class TestVoting:
             assert "rejected" == engine.get(case.id).state
 
     def test_secret_ballots_cannot_be_linked(self, db_url, folder, clock):
-        """Stored rows say who voted and how many chose what, but never who chose what."""
+        """Stored rows say who voted, never who chose what: the choices are sealed with the
+        round's key (itself stored only wrapped), no running count moves, and polling the
+        vote while it is open tells nothing; closing counts them and erases the seals."""
         with Engine(db_url, workflows=folder("secret"), clock=clock, auto_upgrade=True) as engine:
-            case = open_case(engine)
+            case = open_case(engine, reps=["rep00", "rep01", "rep02", "rep03", "rep04"])
             choices = {"rep00": "yes", "rep01": "no", "rep02": "yes", "rep03": "abstain"}
+            views = []
             for name, choice in choices.items():
                 engine.cast_ballot(case.id, choice, actor=voter(name))
+                views.append(engine.vote(case.id))
             with engine.db.connect() as conn:
                 ballots = conn.execute(sa.text("select * from cf_ballots")).mappings().all()
                 tallies = conn.execute(sa.text("select * from cf_vote_tallies")).mappings().all()
@@ -174,10 +179,90 @@ class TestVoting:
                 )
             assert {None} == {b["choice"] for b in ballots}
             assert set(choices) == {b["voter"] for b in ballots}
-            assert {"vote_id", "voter", "choice"} == set(ballots[0].keys())
-            assert {"vote_id", "choice", "count"} == set(tallies[0].keys())
-            assert {"yes": 2, "no": 1, "abstain": 1} == {t["choice"]: t["count"] for t in tallies}
+            assert 1 == len({len(bytes(b["sealed"])) for b in ballots})  # one length for all
+            assert 4 == len({bytes(b["sealed"]) for b in ballots})
+            assert {0} == {t["count"] for t in tallies}  # no running count to watch
+            assert [(0, 0, 0)] == list({(v.yes, v.no, v.abstain) for v in views})
+            assert [1, 2, 3, 4] == [v.cast for v in views]
             for details in history:
-                text = str(details)
-                assert "'choice'" not in text
+                assert "'choice'" not in str(details)
             assert [] == engine.vote(case.id).ballots
+            engine.close_vote(case.id, actor=CLERK)
+            view = engine.vote(case.id)
+            assert (2, 1, 1, False) == (view.yes, view.no, view.abstain, view.sealed)
+            with engine.db.connect() as conn:
+                left = conn.execute(
+                    sa.text("select count(*) from cf_ballots where sealed is not null")
+                ).scalar_one()
+                keys = conn.execute(
+                    sa.text("select count(*) from cf_votes where key_wrapped is not null")
+                ).scalar_one()
+            assert (0, 0) == (left, keys)
+
+
+class TestSecretBallotsAgainstTheDatabase:
+    def test_an_attacker_reading_postgresql_cannot_link(self, pg_url, folder, clock):
+        """With plain SQL on PostgreSQL: no row a ballot wrote shares a transaction id with a
+        counted choice (tallies never move while the round is open), every sealed ballot
+        has the same length, the round's key is stored only wrapped (a wrong secret cannot
+        open it), and closing leaves no ciphertext or key behind."""
+        from caseflow import sealing
+
+        with Engine(pg_url, workflows=folder("secret"), clock=clock, auto_upgrade=True) as engine:
+            case = open_case(engine, reps=["rep00", "rep01", "rep02", "rep03", "rep04"])
+            for name, choice in (("rep00", "yes"), ("rep01", "no"), ("rep02", "abstain")):
+                engine.cast_ballot(case.id, choice, actor=voter(name))
+            with engine.db.connect() as conn:
+                ballots = conn.execute(
+                    sa.text("select xmin::text, voter, sealed from cf_ballots")
+                ).all()
+                tallies = conn.execute(
+                    sa.text("select xmin::text, choice, count from cf_vote_tallies")
+                ).all()
+                opened = conn.execute(sa.text("select xmin::text, key_wrapped from cf_votes")).one()
+            assert {opened[0]} == {t[0] for t in tallies}  # written once, when the round opened
+            assert {0} == {t[2] for t in tallies}
+            assert not {b[0] for b in ballots} & {t[0] for t in tallies}
+            assert 1 == len({len(bytes(b[2])) for b in ballots})
+            label = sealing.round_label(case.id, "voting", 1)
+            with pytest.raises(VoteError, match="another ballot secret"):
+                sealing.unwrap(
+                    sealing.secret_key("a guess, not the secret"), bytes(opened[1]), label
+                )
+            engine.close_vote(case.id, actor=CLERK)
+            with engine.db.connect() as conn:
+                left = (
+                    conn.execute(
+                        sa.text(
+                            "select count(*) from cf_ballots where sealed is not null "
+                            "union all select count(*) from cf_votes where key_wrapped is not null"
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
+            assert [0, 0] == left
+            result = engine.vote(case.id).result
+            assert result is not None
+            assert (1, 1, 1) == (result["yes"], result["no"], result["abstain"])
+
+    def test_no_secret_no_secret_vote(self, pg_url, folder, clock, monkeypatch):
+        """On PostgreSQL without a ballot secret, a secret vote does not open: it says how."""
+        monkeypatch.delenv("CASEFLOW_BALLOT_SECRET")
+        with (
+            Engine(pg_url, workflows=folder("secret"), clock=clock, auto_upgrade=True) as engine,
+            pytest.raises(VoteError, match="CASEFLOW_BALLOT_SECRET"),
+        ):
+            open_case(engine)
+
+    def test_sqlite_keeps_its_secret_next_to_the_file(self, tmp_path, folder, clock, monkeypatch):
+        """An SQLite file gets a ballot secret of its own, readable by its owner only."""
+        monkeypatch.delenv("CASEFLOW_BALLOT_SECRET")
+        db = tmp_path / "v.db"
+        with Engine(f"sqlite:///{db}", workflows=folder("secret"), clock=clock) as engine:
+            case = open_case(engine, reps=["a", "b"])
+            engine.cast_ballot(case.id, "yes", actor=voter("a"))
+        key_file = tmp_path / "v.db.ballot-secret"
+        assert 0o600 == key_file.stat().st_mode & 0o777
+        with Engine(f"sqlite:///{db}", workflows=folder("secret"), clock=clock) as again:
+            assert "adopted" == again.cast_ballot(case.id, "yes", actor=voter("b")).state

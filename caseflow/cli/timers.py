@@ -64,10 +64,10 @@ def list_timers(
         )
     if found:
         grid.print(console())
+    click.echo(_lag_line(lag))
     footer = more_rows(len(found), more, offset, "timers due" if due else "pending timers")
     if footer:
         click.echo(footer)
-    click.echo(_lag_line(lag))
 
 
 def _lag_line(lag: Any) -> str:
@@ -76,8 +76,8 @@ def _lag_line(lag: Any) -> str:
         return "sweep: no timer is due"
     minutes = int(lag.total_seconds() // 60)
     late = f"{minutes // 1440} d {minutes % 1440 // 60} h" if minutes >= 1440 else f"{minutes} min"
-    hint = "" if minutes < 5 else " - is a `caseflow worker` running?"
-    return f"sweep: the oldest due timer has waited {late}{hint}"
+    hint = "" if minutes < 5 else "; is `caseflow worker` running?"
+    return f"sweep: oldest due timer waiting {late}{hint}"
 
 
 @timers_group.command(name="fire-due")

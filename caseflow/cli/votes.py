@@ -125,7 +125,7 @@ def _attendance(view: VoteView) -> dict[str, int]:
 
 
 def _ballots(view: VoteView) -> int:
-    return view.yes + view.no + view.abstain
+    return view.cast if view.sealed else view.yes + view.no + view.abstain
 
 
 def _outcome(view: VoteView) -> str:
@@ -136,6 +136,8 @@ def _outcome(view: VoteView) -> str:
         return view.status
     if view.present < view.min_present:
         return "open: below quorum so far"
+    if view.sealed:
+        return "open: ballots sealed until the vote closes"
     if view.min_yes is not None and view.yes >= view.min_yes:
         return "open: enough yes votes so far"
     return "open: not enough yes votes so far"
@@ -193,11 +195,12 @@ def _as_json(found: VoteRound) -> dict[str, Any]:
         "rule": found.rule.to_dict() if found.rule is not None else None,
         "thresholds": {"min_present": view.min_present, "min_yes": view.min_yes},
         "tally": {
-            "yes": view.yes,
-            "no": view.no,
-            "abstain": view.abstain,
+            "yes": None if view.sealed else view.yes,
+            "no": None if view.sealed else view.no,
+            "abstain": None if view.sealed else view.abstain,
             "ballots": _ballots(view),
             "present_without_ballot": view.present - _ballots(view),
+            "sealed": view.sealed,
         },
         "outcome": _outcome(view),
         "result": view.result,
@@ -244,10 +247,14 @@ def print_vote(found: VoteRound, out: Console) -> None:
         "quorum", esc(quorum) + (" [green]met[/]" if view.present >= view.min_present else "")
     )
     table.add_row("to pass", esc(passing))
+    counted = (
+        "sealed until the vote closes"
+        if view.sealed
+        else f"yes {view.yes}, no {view.no}, abstain {view.abstain}"
+    )
     table.add_row(
         "tally",
-        f"yes {view.yes}, no {view.no}, abstain {view.abstain} ({ballots} ballots; "
-        f"{view.present - ballots} present without a ballot)",
+        f"{counted} ({ballots} ballots; {view.present - ballots} present without a ballot)",
     )
     table.add_row("result", _styled(_outcome(view)))
     out.print(table)

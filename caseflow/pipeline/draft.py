@@ -62,6 +62,10 @@ class Env:
     new_case_id: str = ""
     #: Another version of a workflow, for a version move: (name, version) -> compiled.
     other_version: Callable[[str, int], machine.CompiledWorkflow] | None = None
+    #: The deployment's ballot secret (a key, see caseflow.sealing), if it has one.
+    ballot_secret: bytes | None = None
+    #: Fresh random bytes for this command (keys and nonces of sealed ballots).
+    entropy: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ class OpenRound:
     rule: dict[str, Any]
     secret: bool
     closes_at: dt.datetime | None
+    key_wrapped: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,8 @@ class FinishRound:
     vote_id: int
     status: str
     result: dict[str, Any] | None
+    #: Erase the round's sealed ballots and wrapped key (a sealed round that ends).
+    erase: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,7 @@ class Ballot:
     voter: str
     choice: str
     secret: bool
+    sealed: bytes | None = None
 
 
 VoteOp = OpenRound | FinishRound | AttendVote | Ballot

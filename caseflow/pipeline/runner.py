@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
@@ -77,6 +78,7 @@ class Pipeline:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
         self._parts: dict[tuple[str, int], frozenset[str]] = {}
+        self._secret: dict[tuple[str, int], bool] = {}
 
     def run(self, command: c.Command) -> Plan:
         """Run one command to its committed plan; raises what the command raises."""
@@ -98,6 +100,10 @@ class Pipeline:
         raise StorageError("unreachable")  # pragma: no cover
 
     def _once(self, conn: Connection, command: c.Command) -> Plan:
+        # The snapshot first, then the key: a first request that commits in between is
+        # seen by the key lookup; one that commits after it makes our write conflict
+        # (and the retry finds its key). READ COMMITTED sees each statement's own moment.
+        found, compiled = self._snapshot(conn, command)
         key = command.idempotency_key
         scope = fingerprint_ = ""
         if key is not None:
@@ -108,7 +114,6 @@ class Pipeline:
                     raise IdempotencyConflict(scope, key)
                 case = Case.from_dict(first.result)
                 return Plan(case=case, base_version=case.version, history_count=0, result=case)
-        found, compiled = self._snapshot(conn, command)
         env = self.env(compiled, conn, new_case=isinstance(command, c.Start))
         authorise(command, found, env)
         plan = decide(command, found, env)
@@ -133,7 +138,22 @@ class Pipeline:
         voter = None
         if isinstance(command, (c.Attend, c.CastBallot)):
             voter = command.voter or command.actor.id
-        return snapshot.load_parts(conn, head, parts, voter), compiled
+        closing = None
+        if isinstance(command, c.CastBallot):
+            closing = "last"
+        elif isinstance(command, c.CloseVote) or (
+            isinstance(command, c.TimerDue) and command.timer.kind == "vote_close"
+        ):
+            closing = "close"
+        return snapshot.load_parts(conn, head, parts, voter, closing=closing), compiled
+
+    def _secret_votes(self, compiled: CompiledWorkflow) -> bool:
+        key = compiled.definition.key
+        found = self._secret.get(key)
+        if found is None:
+            states = compiled.definition.states.values()
+            found = self._secret[key] = any(s.vote is not None and s.vote.secret for s in states)
+        return found
 
     def parts(self, compiled: CompiledWorkflow) -> frozenset[str]:
         key = compiled.definition.key
@@ -159,6 +179,8 @@ class Pipeline:
             ctx.now(),
             new_case_id() if new_case else "",
             other,
+            ctx.ballot_key() if self._secret_votes(compiled) else None,
+            os.urandom(64),
         )
 
     def _after_integrity_error(

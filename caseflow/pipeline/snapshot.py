@@ -59,6 +59,8 @@ class Snapshot:
     voter: Voter | None = None
     items: tuple[WorkItem, ...] = ()
     incidents: tuple[Incident, ...] = ()
+    #: The latest round's sealed ballots, loaded when the command may close it.
+    sealed: tuple[bytes, ...] = ()
 
     @property
     def latest_vote(self) -> VoteRound | None:
@@ -84,4 +86,5 @@ def after(snapshot: Snapshot, plan: Plan) -> Snapshot:
         snapshot.voter,
         snapshot.items,
         snapshot.incidents,
+        snapshot.sealed,
     )

@@ -209,6 +209,8 @@ class Queries:
             counts = votes.tally(conn, chosen.id)
             ballots = [] if chosen.secret else votes.open_ballots(conn, chosen.id)
             present = votes.attendance(conn, chosen.id)
+        if chosen.result is not None:  # closed: the counts it was decided on
+            counts.update({k: int(chosen.result.get(k, 0)) for k in ("yes", "no", "abstain")})
         decided = decide(
             VoteRule.parse(chosen.rule),
             Counts(
@@ -235,4 +237,6 @@ class Queries:
             chosen.result,
             ballots,
             present,
+            counts["ballots"],
+            chosen.sealed and chosen.status == "open",
         )

@@ -32,7 +32,7 @@ from caseflow.pipeline.planner import decide
 from caseflow.pipeline.snapshot import after
 from caseflow.services import dispatch
 from caseflow.store import snapshot, timers
-from caseflow.store.writer import TimerGone, apply_plans
+from caseflow.store.writer import TimerGone, apply_plans, give_up_timer
 
 if TYPE_CHECKING:
     from caseflow.context import EngineContext
@@ -163,10 +163,7 @@ class Sweeper:
                 error=error,
             )
             if attempts >= self.max_attempts:
-                given_up = dataclasses.replace(timer, attempts=attempts)
-                self.pipeline.run(
-                    TimerFailed(case_id=timer.case_id, timer=given_up, error=error, actor=SYSTEM)
-                )
+                self._give_up(dataclasses.replace(timer, attempts=attempts), error)
                 report.failed += 1
         except Exception as again:
             self.ctx.log.exception(
@@ -175,6 +172,24 @@ class Sweeper:
                 case_id=timer.case_id,
                 error=describe(again),
             )
+
+    def _give_up(self, timer: Timer, error: str) -> None:
+        """An incident for the case; recorded in its history if the case can be read."""
+        try:
+            self.pipeline.run(
+                TimerFailed(case_id=timer.case_id, timer=timer, error=error, actor=SYSTEM)
+            )
+        except Exception as exc:  # noqa: BLE001 - the case itself is unreadable
+            with self.ctx.db.write() as conn:
+                give_up_timer(
+                    conn,
+                    timer.case_id,
+                    timer.id,
+                    f"timer:{timer.kind}:{timer.clock}",
+                    f"{error} (and recording it failed: {describe(exc)})",
+                    timer.attempts,
+                    self.ctx.now(),
+                )
 
     # -- warnings: decided one by one, written together --------------------------------
 

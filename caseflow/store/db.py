@@ -9,6 +9,8 @@ instead of failing mid-transaction. PostgreSQL URLs without a driver get psycopg
 from __future__ import annotations
 
 import contextlib
+import os
+import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -110,3 +112,35 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+SECRET_ENV = "CASEFLOW_BALLOT_SECRET"  # noqa: S105 - the name of a variable, not a secret
+
+
+def resolve_ballot_secret(given: str | bytes | None, url: Any) -> bytes | None:
+    """
+    The key sealing secret ballots: the one given, else ``CASEFLOW_BALLOT_SECRET``, else
+    for an SQLite file a random secret kept in ``<file>.ballot-secret`` (created once,
+    readable by its owner only), else for an in-memory SQLite one for this process.
+    None on PostgreSQL without one: there the operator must configure it.
+    """
+    from caseflow.sealing import secret_key  # noqa: PLC0415 - keeps connect() light
+
+    if given is None:
+        given = os.environ.get(SECRET_ENV) or None
+    if given is not None:
+        return secret_key(given)
+    if url.get_backend_name() != "sqlite":
+        return None
+    database = url.database or ""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return secret_key(secrets.token_bytes(32))
+    path = Path(database).expanduser()
+    key_file = path.with_name(path.name + ".ballot-secret")
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return secret_key(key_file.read_bytes())
+    with os.fdopen(fd, "wb") as out:
+        out.write(secrets.token_hex(32).encode())
+    return secret_key(key_file.read_bytes())

@@ -52,15 +52,25 @@ def load_head(conn: Connection, case_id: str) -> Snapshot | None:
 
 
 def load_parts(
-    conn: Connection, head: Snapshot, parts: frozenset[str], voter: str | None = None
+    conn: Connection,
+    head: Snapshot,
+    parts: frozenset[str],
+    voter: str | None = None,
+    *,
+    closing: str | None = None,
 ) -> Snapshot:
-    """The snapshot with the vote rounds, work items and open incidents it needs."""
+    """
+    The snapshot with the vote rounds, work items and open incidents it needs.
+    ``closing``: ``"close"`` loads the latest round's sealed ballots, ``"last"`` only if
+    the next ballot is the electorate's last (the command may close the round).
+    """
     case = head.case
     if case is None or not parts.intersection({VOTES, ITEMS, INCIDENTS}):
         return head
     rounds: tuple[VoteRound, ...] = ()
     counts = None
     standing = None
+    sealed: tuple[bytes, ...] = ()
     if VOTES in parts:
         rounds = tuple(votes.rounds(conn, case.id))
         latest = rounds[-1] if rounds else None
@@ -72,6 +82,9 @@ def load_parts(
             if voter is not None:
                 status = votes.voter_status(conn, latest.id, voter)
                 standing = Voter(voter, status.member, status.present, status.voted)
+            last = counts.ballots + 1 >= latest.electorate_size
+            if latest.sealed and (closing == "close" or (closing == "last" and last)):
+                sealed = tuple(votes.sealed_ballots(conn, latest.id))
     items = tuple(workitems.load(conn, case.id)) if ITEMS in parts else ()
     found = tuple(incidents.find(conn, case_id=case.id)) if INCIDENTS in parts else ()
     return Snapshot(
@@ -83,6 +96,7 @@ def load_parts(
         standing,
         items,
         found,
+        sealed,
     )
 
 

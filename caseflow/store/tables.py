@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -223,6 +224,9 @@ votes = Table(
     Column("closes_at", UTCDateTime, nullable=True),
     Column("closed_at", UTCDateTime, nullable=True),
     Column("result", Json, nullable=True),
+    # a secret round's own key, wrapped with the deployment's ballot secret (caseflow.sealing);
+    # erased when the round closes
+    Column("key_wrapped", LargeBinary, nullable=True),
     UniqueConstraint("case_id", "state", "round"),
 )
 
@@ -245,14 +249,17 @@ vote_attendance = Table(
 )
 
 # One ballot per voter per round: the primary key is the guarantee. For a secret vote
-# the choice is NULL here and only counted in cf_vote_tallies, which has no voter, no
-# time and no order: a ballot cannot be joined back to its voter.
+# the choice is NULL here; it is sealed with the round's key (``sealed``, see
+# caseflow.sealing) and only counted when the round closes. Open votes count in
+# cf_vote_tallies as they go.
 ballots = Table(
     "cf_ballots",
     metadata,
     _vote_ref(),
     Column("voter", String(200), primary_key=True),
     Column("choice", String(10), nullable=True),
+    # a secret ballot: the choice sealed with the round's key, erased when the round closes
+    Column("sealed", LargeBinary, nullable=True),
 )
 
 vote_tallies = Table(

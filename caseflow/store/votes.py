@@ -33,6 +33,7 @@ _COLUMNS = (
     votes.c.closes_at,
     votes.c.closed_at,
     votes.c.result,
+    votes.c.key_wrapped,
 )
 
 
@@ -55,6 +56,7 @@ def open_round(
     secret: bool,
     now: dt.datetime,
     closes_at: dt.datetime | None,
+    key_wrapped: bytes | None = None,
 ) -> int:
     """Insert round ``number`` with its electorate snapshot and zero tallies; its id."""
     vote_id = conn.execute(
@@ -69,6 +71,7 @@ def open_round(
             "status": "open",
             "opened_at": now,
             "closes_at": closes_at,
+            "key_wrapped": key_wrapped,
         },
     ).scalar_one()
     conn.execute(
@@ -131,12 +134,40 @@ def attend(conn: Connection, vote_id: int, voter: str, how: str, recorded_by: st
     )
 
 
-def cast(conn: Connection, vote_id: int, voter: str, choice: str, *, secret: bool) -> None:
-    """Insert the ballot (the primary key refuses a second) and count it."""
+def cast(
+    conn: Connection,
+    vote_id: int,
+    voter: str,
+    choice: str,
+    *,
+    secret: bool,
+    sealed: bytes | None = None,
+) -> None:
+    """
+    Insert the ballot (the primary key refuses a second). An open ballot is counted at
+    once; a sealed one is stored sealed and counted only at close (nothing else changes).
+    """
     conn.execute(
-        _BALLOT, {"vote_id": vote_id, "voter": voter, "choice": None if secret else choice}
+        _BALLOT,
+        {
+            "vote_id": vote_id,
+            "voter": voter,
+            "choice": None if secret else choice,
+            "sealed": sealed,
+        },
     )
-    conn.execute(_COUNT, {"b_vote": vote_id, "b_choice": choice})
+    if sealed is None:
+        conn.execute(_COUNT, {"b_vote": vote_id, "b_choice": choice})
+
+
+def sealed_ballots(conn: Connection, vote_id: int) -> list[bytes]:
+    """The sealed ballots of a round, in no meaningful order (by their own bytes)."""
+    rows = conn.execute(
+        select(ballots.c.sealed)
+        .where(ballots.c.vote_id == vote_id, ballots.c.sealed.is_not(None))
+        .order_by(ballots.c.sealed)
+    )
+    return [bytes(r[0]) for r in rows]
 
 
 def tally(conn: Connection, vote_id: int) -> dict[str, int]:
@@ -146,7 +177,9 @@ def tally(conn: Connection, vote_id: int) -> dict[str, int]:
     )
     counts = dict.fromkeys(CHOICES, 0)
     counts.update({r[0]: r[1] for r in rows})
-    counts["ballots"] = sum(counts[c] for c in CHOICES)
+    counts["ballots"] = conn.execute(
+        select(func.count()).select_from(ballots).where(ballots.c.vote_id == vote_id)
+    ).scalar_one()
     counts["present"] = conn.execute(
         select(func.count())
         .select_from(vote_attendance)
@@ -183,11 +216,20 @@ def electorate(conn: Connection, vote_id: int) -> list[str]:
 
 
 def finish(
-    conn: Connection, vote_id: int, status: str, result: dict[str, Any] | None, now: dt.datetime
+    conn: Connection,
+    vote_id: int,
+    status: str,
+    result: dict[str, Any] | None,
+    now: dt.datetime,
+    *,
+    erase: bool = False,
 ) -> bool:
+    """Close or cancel a round; ``erase``: drop its sealed ballots and its wrapped key."""
     done = conn.execute(
         update(votes)
         .where(votes.c.id == vote_id, votes.c.status == "open")
-        .values(status=status, result=result, closed_at=now)
+        .values(status=status, result=result, closed_at=now, key_wrapped=None)
     )
+    if erase:
+        conn.execute(update(ballots).where(ballots.c.vote_id == vote_id).values(sealed=None))
     return done.rowcount == 1

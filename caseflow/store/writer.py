@@ -27,6 +27,7 @@ from caseflow.store import cases, clocks, history, idempotency, incidents, timer
 from caseflow.store.fast import send
 
 if TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import Sequence
 
     from sqlalchemy.engine import Connection
@@ -76,13 +77,16 @@ def _rest(conn: Connection, plan: Plan) -> None:
                 secret=vote.secret,
                 now=at,
                 closes_at=vote.closes_at,
+                key_wrapped=vote.key_wrapped,
             )
         elif isinstance(vote, FinishRound):
-            votes.finish(conn, vote.vote_id, vote.status, vote.result, at)
+            votes.finish(conn, vote.vote_id, vote.status, vote.result, at, erase=vote.erase)
         elif isinstance(vote, AttendVote):
             votes.attend(conn, vote.vote_id, vote.voter, vote.how, vote.recorded_by)
         elif isinstance(vote, Ballot):
-            votes.cast(conn, vote.vote_id, vote.voter, vote.choice, secret=vote.secret)
+            votes.cast(
+                conn, vote.vote_id, vote.voter, vote.choice, secret=vote.secret, sealed=vote.sealed
+            )
     for item in plan.items:
         if isinstance(item, OpenItems):
             workitems.open_items(conn, case_id, item.state, item.number, item.items, at)
@@ -175,3 +179,23 @@ def apply_plans(conn: Connection, plans: Sequence[Plan]) -> None:
     timers.arm(conn, [(p.case.id, t) for p in writing for t in p.arm], now)
     for plan in writing:
         _rest(conn, plan)
+
+
+def give_up_timer(
+    conn: Connection,
+    case_id: str,
+    timer_id: int,
+    action: str,
+    error: str,
+    attempts: int,
+    now: dt.datetime,
+) -> bool:
+    """
+    The last resort when a timer's failure cannot even be recorded through the pipeline
+    (its case cannot be read): mark the timer failed and open an incident, without a
+    history line. False if the timer is no longer pending.
+    """
+    if not timers.give_up(conn, timer_id, now, error):
+        return False
+    incidents.open_incident(conn, case_id, timer_id, action, error, attempts, now)
+    return True

@@ -124,6 +124,7 @@ def seed_vote(conn: sa.Connection) -> dict[str, list[dict[str, Any]]]:
                 "updated_at": OPENED,
                 "escalation_level": 0,
                 "assignee": None,
+                "history_count": 0,
             }
         ],
     )

@@ -14,10 +14,12 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from caseflow import sealing
 from caseflow.cases import Actor
 from caseflow.clocks.periods import compute_due
 from caseflow.clocks.runtime import TimerSpec
-from caseflow.errors import VoteError
+from caseflow.errors import DataValidationError, VoteError
+from caseflow.pipeline import validate
 from caseflow.pipeline.commands import Attend, CastBallot, CloseVote
 from caseflow.pipeline.plan import AttendVote, Ballot, FinishRound, OpenRound
 from caseflow.pipeline.snapshot import VOTES
@@ -80,7 +82,7 @@ def _cancel_open(draft: Draft, state: str) -> None:
     current = draft.votes[-1] if draft.votes else None
     if current is None or current.status != "open" or current.state != state:
         return
-    draft.vote_ops.append(FinishRound(current.id, "cancelled", None))
+    draft.vote_ops.append(FinishRound(current.id, "cancelled", None, erase=current.sealed))
     draft.votes[-1] = dataclasses.replace(current, status="cancelled")
     draft.cancel_timers(timer_name(state))
     draft.note("vote", SYSTEM_VOTE, {"vote": state, "round": current.round, "action": "cancelled"})
@@ -104,6 +106,11 @@ def _electorate(draft: Draft, vote: VoteDef) -> list[str]:
     unique = sorted({str(v) for v in voters})
     if len(unique) != len(voters):
         raise VoteError("the electorate lists a voter twice")
+    for voter in unique:
+        try:
+            validate.text(voter, "voter", validate.ACTOR_ID)
+        except DataValidationError as exc:
+            raise VoteError(f"cannot open the vote: a voter id is not acceptable: {exc}") from exc
     return unique
 
 
@@ -116,8 +123,21 @@ def _open(draft: Draft, vote: VoteDef, state: str) -> None:
             draft.at, vote.closes_after, draft.calendar, definition.timezone
         ).due_at
     number = 1 + max((r.round for r in draft.rounds_of(state)), default=0)
+    wrapped = None
+    if vote.secret:
+        secret = draft.env.ballot_secret
+        if secret is None:
+            raise VoteError(
+                "a secret vote needs the deployment's ballot secret to seal its ballots: "
+                "Engine(ballot_secret=...) or CASEFLOW_BALLOT_SECRET (see caseflow.sealing)"
+            )
+        entropy = draft.env.entropy
+        label = sealing.round_label(draft.case.id, state, number)
+        wrapped = sealing.wrap(secret, entropy[: sealing.KEY], entropy[32:44], label)
     draft.vote_ops.append(
-        OpenRound(state, number, tuple(electorate), dict(vote.rule), vote.secret, closes_at)
+        OpenRound(
+            state, number, tuple(electorate), dict(vote.rule), vote.secret, closes_at, wrapped
+        )
     )
     draft.votes.append(
         VoteRound(
@@ -133,6 +153,7 @@ def _open(draft: Draft, vote: VoteDef, state: str) -> None:
             closes_at,
             None,
             None,
+            wrapped,
         )
     )
     if closes_at is not None:
@@ -149,6 +170,17 @@ def _open(draft: Draft, vote: VoteDef, state: str) -> None:
             "ballot": "secret" if vote.secret else "open",
         },
     )
+
+
+def _round_key(draft: Draft, current: VoteRound) -> bytes:
+    secret = draft.env.ballot_secret
+    if secret is None or current.key_wrapped is None:
+        raise VoteError(
+            "this secret vote's ballots are sealed: the engine needs its ballot secret "
+            "(Engine(ballot_secret=...) or CASEFLOW_BALLOT_SECRET)"
+        )
+    label = sealing.round_label(current.case_id, current.state, current.round)
+    return sealing.unwrap(secret, current.key_wrapped, label)
 
 
 def open_round(draft: Draft) -> tuple[VoteDef, VoteRound]:
@@ -211,7 +243,12 @@ def cast_ballot(draft: Draft, command: CastBallot) -> Case:
         )
     if not present:
         draft.vote_ops.append(AttendVote(current.id, who, how, command.actor.id))
-    draft.vote_ops.append(Ballot(current.id, who, command.choice, current.secret))
+    sealed = None
+    if current.sealed:
+        key = _round_key(draft, current)
+        label = sealing.round_label(current.case_id, current.state, current.round)
+        sealed = sealing.seal(key, command.choice, draft.env.entropy[44:56], label)
+    draft.vote_ops.append(Ballot(current.id, who, command.choice, current.secret, sealed))
     details: dict[str, Any] = {
         "vote": current.state,
         "round": current.round,
@@ -252,6 +289,11 @@ def close(
         "abstain": counts.abstain if counts else 0,
         "present": counts.present if counts else 0,
     }
+    if current.sealed:  # opened only now: the sealed ballots are counted here
+        key = _round_key(draft, current)
+        label = sealing.round_label(current.case_id, current.state, current.round)
+        for blob in draft.snapshot.sealed:
+            tally[sealing.open_sealed(key, blob, label)] += 1
     if ballot is not None:  # the ballot that closed the vote is not in the snapshot's counts
         choice, was_present = ballot
         tally[choice] += 1
@@ -278,7 +320,7 @@ def close(
         "quorum_met": outcome.quorum_met,
         "passed": outcome.passed,
     }
-    draft.vote_ops.append(FinishRound(current.id, "closed", result))
+    draft.vote_ops.append(FinishRound(current.id, "closed", result, erase=current.sealed))
     draft.votes[-1] = dataclasses.replace(current, status="closed", result=result)
     draft.cancel_timers(timer_name(current.state))
     draft.note(
