@@ -120,7 +120,7 @@ def on_breach(
         note["org"] = state.org
     plan = ClockPlan(changed={state.name: breached}, notes=[note])
     if clock.on_breach_move_up and not clock.per_item:
-        plan.merge(_move_up(definition, clock, case, at, calendar, orgs))
+        plan.merge(_move_up(definition, clock, case, at, calendar, orgs, state.variant))
         return plan
     if clock.on_breach_notify:
         plan.notices.append(
@@ -147,6 +147,7 @@ def _move_up(
     at: dt.datetime,
     calendar: Calendar,
     orgs: OrgTree,
+    variant: str | None,
 ) -> ClockPlan:
     """Not settled in time at this level: the case goes one unit up and the clock restarts."""
     parent = orgs.parent(case.org)
@@ -158,7 +159,7 @@ def _move_up(
     level = orgs.level(parent)
     fresh, timers = schedule(
         clock,
-        ClockState(clock.name, "running", at, level=level),
+        ClockState(clock.name, "running", at, level=level, variant=variant),
         calendar,
         definition.timezone,
         at,

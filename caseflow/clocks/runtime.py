@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
+from caseflow.clocks import anchors
 from caseflow.clocks.durations import Duration
 from caseflow.clocks.periods import Due, after, compute_due, warn_at
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from caseflow.abc import Calendar
+    from caseflow.clocks.anchors import StartContext
     from caseflow.definitions.model import ClockDef, WorkflowDef
 
 Phase = Literal["running", "paused", "stopped"]
@@ -51,6 +53,8 @@ class ClockState:
     #: The org level the limit was taken for (``by_level``), and for a per-item clock its unit.
     level: str | None = None
     org: str | None = None
+    #: The data value the limit was taken for (``by_data``: a request's type).
+    variant: str | None = None
 
     @property
     def status(self) -> str:
@@ -122,9 +126,12 @@ def local_day(instant: dt.datetime, tz: str) -> dt.date:
     return instant.astimezone(ZoneInfo(tz)).date()
 
 
-def effective_limit(clock: ClockDef, extensions: int, level: str | None = None) -> list[Duration]:
-    """The limit (at the org level) and any extensions; same units add up (20 + 10 workdays)."""
-    limit = clock.limit_for(level)
+def effective_limit(
+    clock: ClockDef, extensions: int, level: str | None = None, variant: str | None = None
+) -> list[Duration]:
+    """The limit (for the data value, at the org level) and any extensions; same units add
+    up (20 + 10 workdays)."""
+    limit = clock.limit_for(level, variant)
     if extensions == 0 or clock.extension is None:
         return [limit]
     by = clock.extension.by
@@ -138,7 +145,7 @@ def schedule(
 ) -> tuple[ClockState, list[TimerSpec]]:
     """Recompute due and warning instants of a running clock and the timers to arm."""
     pauses = [(a, b) for a, b in state.pauses if b is not None]
-    limits = effective_limit(clock, state.extensions, state.level)
+    limits = effective_limit(clock, state.extensions, state.level, state.variant)
     due: Due = compute_due(state.started_at, limits[0], calendar, tz, pauses=pauses)
     for extra in limits[1:]:
         more = after(due, extra, calendar, tz)
@@ -219,8 +226,12 @@ def on_transition(
     now: dt.datetime,
     calendar: Calendar,
     level: str | None = None,
+    context: StartContext | None = None,
 ) -> ClockPlan:
-    """Apply one transition (or the case's start, with ``event=None``) to every clock."""
+    """
+    Apply one transition (or the case's start, with ``event=None``) to every clock. A
+    clock that starts counts from its anchor, if it has one (:mod:`caseflow.clocks.anchors`).
+    """
     plan = ClockPlan()
     tz = definition.timezone
     final = entered is not None and definition.states[entered].final
@@ -235,17 +246,22 @@ def on_transition(
             plan.notes.append(_note("stopped", stopped))
             continue
         if not active and not final and _starts(clock, event, entered):
-            fresh = ClockState(clock.name, "running", now, level=level)
+            since, told = anchors.start_of(clock, event, clocks, context, now, tz)
+            fresh = ClockState(
+                clock.name, "running", since, level=level, variant=anchors.variant(clock, context)
+            )
+            if fresh.variant is not None:
+                told = {**told, "limit_for": fresh.variant}
             if entered is not None and entered in clock.paused_in:
                 fresh = dataclasses.replace(fresh, phase="paused", pauses=((today, None),))
                 plan.changed[clock.name] = fresh
-                plan.notes.append(_note("started paused", fresh))
+                plan.notes.append(_note("started paused", fresh, **told))
                 continue
             fresh, timers = schedule(clock, fresh, calendar, tz, now)
             plan.changed[clock.name] = fresh
             plan.cancel.add(clock.name)
             plan.arm.extend(timers)
-            plan.notes.append(_note("started", fresh))
+            plan.notes.append(_note("started", fresh, **told))
             continue
         if not active or state is None or entered is None:
             continue
@@ -296,7 +312,7 @@ def restart_at_level(
             continue
         fresh, timers = schedule(
             clock,
-            ClockState(clock.name, "running", now, level=level),
+            ClockState(clock.name, "running", now, level=level, variant=state.variant),
             calendar,
             definition.timezone,
             now,

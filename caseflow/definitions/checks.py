@@ -30,6 +30,7 @@ from caseflow.definitions.model import (
     Branch,
     ClockDef,
     EventDef,
+    NoticeDef,
     ParallelDef,
     StateDef,
     VoteDef,
@@ -48,12 +49,18 @@ class Refs:
     """Known names, and reporting of references to unknown ones."""
 
     def __init__(
-        self, reporter: Reporter, states: Iterable[str], events: Iterable[str], roles: Iterable[str]
+        self,
+        reporter: Reporter,
+        states: Iterable[str],
+        events: Iterable[str],
+        roles: Iterable[str],
+        clocks: Iterable[str] = (),
     ) -> None:
         self.reporter = reporter
         self.states = list(states)
         self.events = list(events)
         self.roles = list(roles)
+        self.clocks = list(clocks)
 
     def _check(self, kind: str, known: list[str], names: str | list[str], path: Path_) -> None:
         for i, name in enumerate(raw.as_list(names)):
@@ -163,6 +170,8 @@ def _event(
         reporter.add(path, "names no roles: list who may fire it, or mark it 'automatic: true'")
     if not ok:
         return None
+    for i, notice in enumerate(ev.notify):
+        refs.roles_(notice.roles, (*path, "notify", i, "roles"))
     return EventDef(
         name=name,
         title=ev.title,
@@ -172,6 +181,7 @@ def _event(
         automatic=ev.automatic,
         payload_schema=ev.payload,
         org=ev.org,
+        notify=tuple(NoticeDef(roles=tuple(n.roles), message=n.message) for n in ev.notify),
     )
 
 
@@ -363,7 +373,7 @@ def build(
     if not states and header is not None:
         reporter.add(("states",), "a workflow needs at least one state")
     roles = header.roles if header is not None else _lenient_roles(elements)
-    refs = Refs(reporter, states, elements["events"], roles)
+    refs = Refs(reporter, states, elements["events"], roles, elements["clocks"])
     data_schema = _header_checks(reporter, elements["header"], roles)
     finals = {n for n, s in states.items() if s is not None and s.final}
     before_events = len(reporter.problems)
@@ -430,6 +440,8 @@ def build(
         roles=tuple(roles),
         org_scope=header.org_scope,
         public_roles=tuple(header.public_roles),
+        start_level_field=header.start_level.data if header.start_level else None,
+        start_levels=dict(header.start_level.levels) if header.start_level else {},
         data_schema=header.data,
         states={
             n: StateDef(

@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING
 
 from caseflow.definitions import raw
 from caseflow.definitions.limits import MAX_YEARS, check_duration, surely_not_shorter, years
-from caseflow.definitions.model import ClockDef, ClockTrigger, EscalationStep, Extension
+from caseflow.definitions.model import (
+    ClockAnchor,
+    ClockDef,
+    ClockTrigger,
+    EscalationStep,
+    Extension,
+)
 from caseflow.definitions.safeyaml import punctuation_hint
 
 if TYPE_CHECKING:
@@ -101,6 +107,34 @@ def clock(reporter: Reporter, refs: Refs, name: str, ck: raw.RawClock) -> ClockD
         for level, spec in ck.by_level.items()
         if (d := duration(reporter, spec.limit, (*path, "by_level", level, "limit"))) is not None
     }
+    by_data = {}
+    if ck.by_data is not None:
+        by_data = {
+            value: d
+            for value, text in ck.by_data.limits.items()
+            if (d := duration(reporter, text, (*path, "by_data", "limits", value))) is not None
+        }
+        if not ck.by_data.limits:
+            reporter.add((*path, "by_data", "limits"), "list at least one value and its limit")
+    anchors = []
+    for i, anchor in enumerate(ck.anchors):
+        where = (*path, "anchors", i)
+        given = [
+            (src, value)
+            for src, value in (("clock", anchor.clock), ("payload", anchor.payload),
+                               ("data", anchor.data))
+            if value is not None
+        ]  # fmt: skip
+        if len(given) != 1:
+            reporter.add(where, "give exactly one of 'clock', 'payload' or 'data'")
+            continue
+        if anchor.event is not None:
+            refs.events_(anchor.event, (*where, "event"))
+        source, value = given[0]
+        if source == "clock" and value not in refs.clocks:
+            reporter.add((*where, "clock"), f"unknown clock {value!r}")
+            continue
+        anchors.append(ClockAnchor(event=anchor.event, source=source, path=value))
     breach = ck.on_breach or raw.RawBreach()
     if breach.fire is not None:
         refs.events_(breach.fire, (*path, "on_breach", "fire"))
@@ -117,17 +151,19 @@ def clock(reporter: Reporter, refs: Refs, name: str, ck: raw.RawClock) -> ClockD
         else duration(reporter, ck.warn_before, (*path, "warn_before"))
     )
     if warn is not None:
-        _warning_shorter(reporter, warn, limit, by_level, (*path, "warn_before"))
+        _warning_shorter(reporter, warn, limit, {**by_level, **by_data}, (*path, "warn_before"))
     extension = None
     if ck.extension is not None:
         by = duration(reporter, ck.extension.by, (*path, "extension", "by"))
         refs.roles_(ck.extension.roles, (*path, "extension", "roles"))
+        refs.roles_(ck.extension.notify, (*path, "extension", "notify"))
         if by is not None:
             extension = Extension(
                 by=by,
                 times=ck.extension.times,
                 roles=tuple(ck.extension.roles),
                 reason_required=ck.extension.reason == "required",
+                notify=tuple(ck.extension.notify),
             )
     steps = []
     for i, step in enumerate(ck.escalate):
@@ -144,7 +180,7 @@ def clock(reporter: Reporter, refs: Refs, name: str, ck: raw.RawClock) -> ClockD
                 )
             )
     if limit is not None and len(reporter.problems) == n:
-        _longest(reporter, path, [limit, *by_level.values()], extension, steps)
+        _longest(reporter, path, [limit, *by_level.values(), *by_data.values()], extension, steps)
     if len(reporter.problems) > n or limit is None:
         return None
     return ClockDef(
@@ -164,4 +200,7 @@ def clock(reporter: Reporter, refs: Refs, name: str, ck: raw.RawClock) -> ClockD
         warn_before=warn,
         warn_notify=None if ck.warn_notify is None else tuple(ck.warn_notify),
         escalate=tuple(steps),
+        anchors=tuple(anchors),
+        by_data_field=ck.by_data.field if ck.by_data is not None else None,
+        by_data=by_data,
     )

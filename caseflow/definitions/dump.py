@@ -119,6 +119,8 @@ def _event(event: EventDef) -> dict[str, Any]:
         out["actions"] = _refs(event.actions)
     if event.org is not None:
         out["org"] = event.org
+    if event.notify:
+        out["notify"] = [{"roles": list(n.roles), "message": n.message} for n in event.notify]
     return out
 
 
@@ -150,6 +152,7 @@ def _clock(clock: ClockDef) -> dict[str, Any]:
             "times": ext.times,
             "roles": list(ext.roles),
             "reason": "required" if ext.reason_required else "optional",
+            **({"notify": list(ext.notify)} if ext.notify else {}),
         }
     if clock.warn_before is not None:
         out["warn_before"] = _duration(clock.warn_before)
@@ -169,6 +172,15 @@ def _clock(clock: ClockDef) -> dict[str, Any]:
             }
             for step in clock.escalate
         ]
+    if clock.anchors:
+        out["anchors"] = [
+            {**({"event": a.event} if a.event else {}), a.source: a.path} for a in clock.anchors
+        ]
+    if clock.by_data_field is not None:
+        out["by_data"] = {
+            "field": clock.by_data_field,
+            "limits": {k: _duration(v) for k, v in clock.by_data.items()},
+        }
     return out
 
 
@@ -191,6 +203,11 @@ def dump_data(definition: WorkflowDef) -> dict[str, Any]:
         out["org_scope"] = True
     if definition.public_roles:
         out["public_roles"] = list(definition.public_roles)
+    if definition.start_level_field is not None:
+        out["start_level"] = {
+            "data": definition.start_level_field,
+            "levels": dict(definition.start_levels),
+        }
     out["states"] = {name: _state(s) for name, s in definition.states.items()}
     out["events"] = {name: _event(e) for name, e in definition.events.items()}
     if definition.clocks:

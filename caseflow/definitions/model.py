@@ -94,6 +94,15 @@ class Branch(BaseModel):
     when: Guard | None = None
 
 
+class NoticeDef(BaseModel):
+    """A notification an event sends: to ``roles`` in the case's unit, ``message`` filled in."""
+
+    model_config = _FROZEN
+
+    roles: tuple[str, ...]
+    message: str
+
+
 class EventDef(BaseModel):
     """An event (a BPMN sequence flow with a trigger): from states, branches, who may fire it."""
 
@@ -110,6 +119,8 @@ class EventDef(BaseModel):
     #: Moves the case's org unit: ``parent`` (escalate one level), ``payload`` (refer to
     #: the unit named by ``payload.org``).
     org: Literal["parent", "payload"] | None = None
+    #: Told when the event fires (written reasons, the right to appeal, an excluded period).
+    notify: tuple[NoticeDef, ...] = ()
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -134,6 +145,7 @@ class Extension(BaseModel):
     times: int = 1
     roles: tuple[str, ...]
     reason_required: bool = True
+    notify: tuple[str, ...] = ()
 
 
 class EscalationStep(BaseModel):
@@ -147,11 +159,24 @@ class EscalationStep(BaseModel):
     fire: str | None = None
 
 
+class ClockAnchor(BaseModel):
+    """Where a clock's period starts: another clock's start, or a date in payload or data."""
+
+    model_config = _FROZEN
+
+    event: str | None = None
+    source: Literal["clock", "payload", "data"]
+    path: str
+
+
 class ClockDef(BaseModel):
     """A legal time limit attached to part of the workflow."""
 
-    def limit_for(self, level: str | None) -> Duration:
-        """The limit at an org level (``by_level``), else the default ``limit``."""
+    def limit_for(self, level: str | None, variant: str | None = None) -> Duration:
+        """The limit for a data value (``by_data``), else at an org level (``by_level``),
+        else the default ``limit``."""
+        if variant is not None and variant in self.by_data:
+            return self.by_data[variant]
         return self.by_level.get(level or "", self.limit)
 
     model_config = _FROZEN
@@ -177,6 +202,10 @@ class ClockDef(BaseModel):
     #: Roles told of the yellow warning; None: whoever can move the case on from its state.
     warn_notify: tuple[str, ...] | None = None
     escalate: tuple[EscalationStep, ...] = ()
+    anchors: tuple[ClockAnchor, ...] = ()
+    #: The data field whose value picks a limit from ``by_data``.
+    by_data_field: str | None = None
+    by_data: Mapping[str, Duration] = {}
 
 
 class WorkflowDef(BaseModel):
@@ -197,6 +226,9 @@ class WorkflowDef(BaseModel):
     actions: Mapping[str, ActionConfig] = {}
     org_scope: bool = False
     public_roles: tuple[str, ...] = ()
+    #: A case starts at the unit of this level above its own, by a data field's value.
+    start_level_field: str | None = None
+    start_levels: Mapping[str, str] = {}
     content_hash: str
     source: str = ""
     source_file: str = ""

@@ -37,6 +37,8 @@ def _integral(value: Any) -> Any:
 _INTEGRAL = BeforeValidator(_integral)
 #: A name of a role (or a state, event, clock, action): it goes into String(100) columns.
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+#: A dotted path into data or a payload: ``agreement.effective_on``.
+_PATH = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$(?!\n)"
 
 
 class RawActionConfig(BaseModel):
@@ -70,6 +72,25 @@ class RawHeader(BaseModel):
     actions: dict[Name, RawActionConfig] = Field(default_factory=dict)
     org_scope: bool = False
     public_roles: list[str] = Field(default_factory=list)
+    start_level: RawStartLevel | None = None
+
+
+class RawStartLevel(BaseModel):
+    """Where a case starts by a data field (大事不出村镇: a major dispute starts higher up)."""
+
+    model_config = _STRICT
+
+    data: Name
+    levels: dict[Name, Annotated[str, Field(min_length=1, max_length=MAX_LEVEL)]]
+
+
+class RawNotice(BaseModel):
+    """Tell people in roles, in the case's unit: ``{data.x}`` and ``{payload.x}`` fill in."""
+
+    model_config = _STRICT
+
+    roles: Annotated[list[Name], Field(min_length=1)]
+    message: Annotated[str, Field(min_length=1, max_length=2000)]
 
 
 class RawElectorate(BaseModel):
@@ -135,6 +156,7 @@ class RawEvent(BaseModel):
     payload: dict[str, Any] | None = None
     actions: ActionRefs = Field(default_factory=list)
     org: Literal["parent", "payload"] | None = None
+    notify: list[RawNotice] = Field(default_factory=list)
 
 
 class RawTrigger(BaseModel):
@@ -166,6 +188,8 @@ class RawExtension(BaseModel):
     times: Annotated[int, Field(ge=1, le=MAX_TIMES), _INTEGRAL] = 1
     roles: list[str]
     reason: Literal["required", "optional"] = "required"
+    #: Roles told of the extension and its reason (行政许可法 art. 42: the applicant).
+    notify: list[Name] = Field(default_factory=list)
 
 
 class RawEscalation(BaseModel):
@@ -175,6 +199,30 @@ class RawEscalation(BaseModel):
     notify: list[str] = Field(default_factory=list)
     to_org: Literal["parent"] | None = None
     fire: str | None = None
+
+
+class RawAnchor(BaseModel):
+    """Where a clock's period starts, instead of the moment it starts running."""
+
+    model_config = _STRICT
+
+    #: Only when the clock starts on this event (any start when absent).
+    event: Name | None = None
+    #: The moment another clock of the case started (行政许可法 art. 32: deemed acceptance
+    #: counts from the receipt of the application).
+    clock: Name | None = None
+    #: A date (``YYYY-MM-DD``) or instant in the payload or the case data (``a.b``).
+    payload: Annotated[str, Field(pattern=_PATH, max_length=200)] | None = None
+    data: Annotated[str, Field(pattern=_PATH, max_length=200)] | None = None
+
+
+class RawByData(BaseModel):
+    """Limits chosen by a data field (a 12345 request's type)."""
+
+    model_config = _STRICT
+
+    field: Name
+    limits: dict[Name, str]
 
 
 class RawClock(BaseModel):
@@ -194,6 +242,8 @@ class RawClock(BaseModel):
     )
     per_item: bool = False
     escalate: list[RawEscalation] = Field(default_factory=list)
+    anchors: list[RawAnchor] = Field(default_factory=list)
+    by_data: RawByData | None = None
 
 
 def as_list(value: str | list[str]) -> list[str]:

@@ -79,6 +79,8 @@ class Move:
     entered: str | None
     old_org: str
     actor: Actor
+    #: The event's payload (clock anchors may read a date from it).
+    payload: Mapping[str, Any] | None = None
 
 
 class Draft:
@@ -233,7 +235,7 @@ class Draft:
                 recorded_at=self.env.recorded_at,
             )
         )
-        self.moved(Move(event, outcome.left, outcome.entered, before.org, actor))
+        self.moved(Move(event, outcome.left, outcome.entered, before.org, actor, payload))
 
     def fire_automatic(self, event: str, why: str, actor: Actor | None = None) -> None:
         """An event the engine fires (a breach, a vote result, a join): noted if not allowed."""

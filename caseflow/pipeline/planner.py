@@ -30,6 +30,8 @@ from caseflow.pipeline.versions import VersionMove
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from caseflow.definitions.model import WorkflowDef
+    from caseflow.orgs import OrgTree
     from caseflow.pipeline.draft import Env
     from caseflow.pipeline.plan import Plan
     from caseflow.pipeline.snapshot import Snapshot
@@ -69,6 +71,8 @@ def start(draft: Draft, command: c.Start) -> Case:
         raise DataValidationError(
             f"unknown org unit {org!r}: not in the loaded org tree", errors=["org"]
         )
+    moved_from = org
+    org = _start_level(definition, orgs, org, data)
     case = Case(
         id=draft.env.new_case_id,
         workflow=definition.name,
@@ -83,9 +87,25 @@ def start(draft: Draft, command: c.Start) -> Case:
         business_key=command.business_key,
     )
     draft.case = case
-    draft.line("start", command.actor, {"data": data}, to_state=case.state)
+    details: dict[str, Any] = {"data": data}
+    if org != moved_from:
+        details.update(from_org=moved_from, to_org=org, why="start_level")
+    draft.line("start", command.actor, details, to_state=case.state)
     draft.moved(Move(None, None, case.state, org, command.actor))
     return draft.case
+
+
+def _start_level(definition: WorkflowDef, orgs: OrgTree, org: str, data: dict[str, Any]) -> str:
+    """小事不出网格、大事不出村镇: by a data value, the case starts at the unit of a level
+    above the one it was reported in (or where it is, if that is already as high)."""
+    value = data.get(definition.start_level_field or "")
+    level = definition.start_levels.get(value) if isinstance(value, str) else None
+    if level is None or not org:
+        return org
+    for unit in orgs.chain(org):
+        if orgs.level(unit) == level:
+            return unit
+    return org
 
 
 def fire(draft: Draft, command: c.Fire) -> Case:

@@ -33,6 +33,7 @@ _VALUE_KEYS = (
     "stopped_at",
     "level",
     "org",
+    "variant",
 )
 COLUMNS = (clocks.c.name, *(clocks.c[k] for k in _VALUE_KEYS))
 

@@ -167,6 +167,8 @@ clocks = Table(
     Column("stopped_at", UTCDateTime, nullable=True),
     Column("level", String(50), nullable=True),
     Column("org", String(500), nullable=True),
+    # the data value the limit was chosen for (by_data: a 12345 request's type)
+    Column("variant", String(100), nullable=True),
     # (phase, due_at, case_id): the overdue list reads its page straight off the index
     Index(None, "phase", "due_at", "case_id"),
     Index(None, "phase", "warn_at"),  # cases list --warned

@@ -54,6 +54,8 @@ def _value(table: sa.Table, column: sa.Column[Any], i: int) -> Any:
         return 1001 + i if column is table.autoincrement_column else i + 1
     if isinstance(kind, sa.DateTime):
         return dt.datetime(2026, 3, 4 + i, 5, 6, 7, 890000, tzinfo=UTC)
+    if isinstance(kind, sa.LargeBinary):
+        return bytes([i]) * 36
     if isinstance(kind, sa.JSON):
         return {"n": i, "list": [i, str(i)]}
     if isinstance(kind, sa.String):

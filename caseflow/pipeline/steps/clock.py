@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from caseflow.cases import Actor
 from caseflow.clocks import effects, runtime
+from caseflow.clocks.anchors import StartContext
+from caseflow.clocks.runtime import Notice
 from caseflow.errors import InvalidEvent
 from caseflow.pipeline.commands import ExtendClock, Recompute
 from caseflow.pipeline.snapshot import CLOCKS
@@ -56,6 +58,7 @@ class ClockStep(StepKind):
             now=draft.at,
             calendar=draft.calendar,
             level=level,
+            context=StartContext(move.payload or {}, case.data, case.created_at),
         )
         draft.apply_clocks(plan, move.actor)
         if case.org != move.old_org:
@@ -203,6 +206,17 @@ def extend(draft: Draft, command: ExtendClock) -> ClockState:
             "last_day": extended.last_day.isoformat() if extended.last_day else None,
         },
     )
+    if ext.notify:  # 行政许可法 art. 42: the extension and its reason are told
+        last = extended.last_day.isoformat() if extended.last_day else "?"
+        message = (
+            f"{definition.name} case {draft.case.id}: the time limit {command.clock!r} is "
+            f"extended by {ext.by} to the end of {last}: {command.reason}"
+        )
+        draft.notify(Notice(command.clock, ext.notify, draft.case.org, message))
+        draft.note(
+            "notice", command.actor, {"clock": command.clock, "roles": list(ext.notify),
+                                      "message": message},
+        )  # fmt: skip
     return extended
 
 
