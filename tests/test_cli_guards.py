@@ -122,7 +122,7 @@ class TestDbUpgrade:
     def test_unknown_revision(self, tmp_path: Path):
         """-r UNKNOWN: one line naming the newest revision, exit 2, and no file created."""
         path = tmp_path / "u.db"
-        for revision in ("xyz", "+9"):
+        for revision in ("xyz", "+99"):
             line = one_error_line(invoke("db", "upgrade", "-r", revision, "--db", str(path)), 2)
             assert "Invalid value for '-r' / '--revision'" in line
             assert not path.exists()

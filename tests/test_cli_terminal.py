@@ -115,7 +115,7 @@ class Hostile:
                     conn.execute(sa.text(sql), {"c": case.id, **values})
                 for table in ("cf_vote_electorate", "cf_vote_attendance", "cf_ballots"):
                     conn.execute(
-                        sa.text(f"update {table} set voter = :v where voter = 'v1'"),  # noqa: S608
+                        sa.text(f"update {table} set voter = :v where voter = 'v1'"),
                         {"v": "v1" + EVIL},
                     )
             engine.load_orgs(root / "orgs.yaml")  # after the cases: their orgs are not in it
