@@ -25,10 +25,11 @@ import uvicorn
 from caseflow import Actor, Engine
 from caseflow.server.app import create_app
 from caseflow.server.auth import TokenFileAuthenticator
-from caseflow.testing import MovableClock
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from caseflow.testing import MovableClock
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / "workflows"
@@ -51,8 +52,14 @@ TOKENS = {
     },
     "vote-clerk-token-00000000006": {"id": "vote.clerk", "roles": ["clerk"], "org": ""},
     "proposer-token-0000000000007": {"id": "branch", "roles": ["proposer"], "org": ""},
+    # the fuzzer: every role, so that requests get past the role checks
+    "fuzz-token-00000000000000008": {
+        "id": "fuzzer",
+        "roles": ["window_clerk", "reviewer", "agency_head", "operator", "clerk", "proposer"],
+        "org": "",
+    },
 }
-CLERK, REVIEWER, HEAD, OPS, SUPER, VOTE_CLERK, PROPOSER = list(TOKENS)
+CLERK, REVIEWER, HEAD, OPS, SUPER, VOTE_CLERK, PROPOSER, FUZZ = list(TOKENS)
 
 MINI_VOTE = textwrap.dedent("""\
     workflow: mini_vote

@@ -11,11 +11,6 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-
-from caseflow import Actor, Engine
-from caseflow.server.auth import AuthConfigError, Authenticator, TokenFileAuthenticator
-from caseflow.server.problems import MEDIA_TYPE
-from caseflow.testing import MovableClock
 from server_support import (
     CLERK,
     HEAD,
@@ -29,6 +24,11 @@ from server_support import (
     workflow_dirs,
     write_tokens,
 )
+
+from caseflow import Actor, Engine
+from caseflow.server.auth import AuthConfigError, Authenticator, TokenFileAuthenticator
+from caseflow.server.problems import MEDIA_TYPE
+from caseflow.testing import MovableClock
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -188,9 +188,7 @@ class TestCases:
     def test_a_role_the_caller_lacks_is_403_naming_the_roles(self, served):
         """A clerk deciding: 403 with required_roles, so the screen can say who may."""
         case = served.start().json()
-        r = served.call(
-            "POST", f"/api/v1/cases/{case['id']}/events/decide", json={"payload": {}}
-        )
+        r = served.call("POST", f"/api/v1/cases/{case['id']}/events/decide", json={"payload": {}})
         body = problem(r, 403, "Forbidden")
         assert body["required_roles"] == ["agency_head"]
 
@@ -313,13 +311,13 @@ class _Broken(Authenticator):
 class TestUnexpectedErrors:
     def test_an_unexpected_error_is_a_500_problem_without_internals(self, db_url, tmp_path):
         """A crash inside the server: 500 problem; the response says nothing of the internals."""
-        from caseflow.server.app import create_app
-        from server_support import free_port
-
         import threading
         import time
 
         import uvicorn
+        from server_support import free_port
+
+        from caseflow.server.app import create_app
 
         engine = Engine(db_url, workflows=workflow_dirs(tmp_path), auto_upgrade=True)
         app = create_app(engine, _Broken())
@@ -564,4 +562,3 @@ class TestConsole:
             assert "11" in vote
             assert "quorum ≥ 10" in vote
             assert client.get("/console/ranking", params={"month": "2026-13"}).status_code == 422
-

@@ -86,7 +86,7 @@ def if_match(
     if match is None:
         raise BadRequest('If-Match takes one ETag of a case, such as "3"')
     request.state.precondition = True
-    return int(match[1])
+    return int(match[1])  # at most 18 digits: within a 64-bit column
 
 
 def expected(header: int | None, body: int | None) -> int | None:

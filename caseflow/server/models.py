@@ -7,11 +7,15 @@ the same names ``caseflow ... --json`` prints; instants are ISO 8601 in UTC.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 Status = Literal["active", "suspended", "completed", "cancelled"]
+#: The largest whole number a database column holds (a signed 64-bit integer).
+INT64 = 2**63 - 1
+#: A version, round or id: 1 up to what a column holds.
+Positive = Annotated[int, Field(ge=1, le=INT64)]
 
 
 class _In(BaseModel):
@@ -28,7 +32,7 @@ class StartRequest(_In):
     data: dict[str, Any] = Field(default_factory=dict)
     org: str | None = None
     business_key: str | None = None
-    version: int | None = None
+    version: Positive | None = None
 
 
 class FireRequest(_In):
@@ -36,7 +40,7 @@ class FireRequest(_In):
 
     payload: dict[str, Any] | None = None
     comment: str | None = None
-    expected_version: int | None = None
+    expected_version: Positive | None = None
 
 
 class ExtendRequest(_In):
@@ -64,7 +68,7 @@ class OperatorRequest(_In):
     """An operator's action on a case; ``reason`` is recorded in its history."""
 
     reason: str
-    expected_version: int | None = None
+    expected_version: Positive | None = None
 
 
 class MoveRequest(OperatorRequest):
@@ -78,7 +82,7 @@ class ReassignRequest(OperatorRequest):
 
 class RetryRequest(_In):
     reason: str = "retry"
-    expected_version: int | None = None
+    expected_version: Positive | None = None
     run_now: bool = True
 
 

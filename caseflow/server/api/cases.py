@@ -18,6 +18,7 @@ from caseflow.server.deps import (
     expected,
 )
 from caseflow.server.models import (
+    INT64,
     CaseOut,
     CaseRowOut,
     EventsOut,
@@ -83,7 +84,7 @@ def list_cases(
     engine: EngineDep,
     _actor: ActorDep,
     workflow: str | None = None,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[int | None, Query(ge=1, le=INT64)] = None,
     state: str | None = None,
     status: Literal["active", "suspended", "completed", "cancelled"] | None = None,
     org: Annotated[str | None, Query(description="An org unit; sub-units included.")] = None,
@@ -95,7 +96,7 @@ def list_cases(
     since: Annotated[dt.datetime | None, Query(description="Created at or after.")] = None,
     sort: Literal["created", "updated", "due"] | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT64)] = 0,
 ) -> dict[str, Any]:
     """``caseflow.listing.list_cases``: cases matching every filter, with clock status."""
     rows = listing.list_cases(
@@ -133,7 +134,7 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 @router.get(
     "/cases/{case_id}",
     response_model=CaseOut,
-    responses=openapi_responses(401, 404, 422, 500, 503),
+    responses=openapi_responses(400, 401, 404, 422, 500, 503),
     summary="Get a case",
 )
 def get_case(
@@ -182,7 +183,7 @@ def fire_event(
 @router.get(
     "/cases/{case_id}/history",
     response_model=list[HistoryOut],
-    responses=openapi_responses(401, 404, 422, 500, 503),
+    responses=openapi_responses(400, 401, 404, 422, 500, 503),
     summary="A case's history",
 )
 def history(case_id: CaseId, engine: EngineDep, _actor: ActorDep) -> list[dict[str, Any]]:
@@ -193,7 +194,7 @@ def history(case_id: CaseId, engine: EngineDep, _actor: ActorDep) -> list[dict[s
 @router.get(
     "/cases/{case_id}/events",
     response_model=EventsOut,
-    responses=openapi_responses(401, 404, 422, 500, 503),
+    responses=openapi_responses(400, 401, 404, 422, 500, 503),
     summary="Events the caller may fire",
 )
 def available_events(case_id: CaseId, engine: EngineDep, actor: ActorDep) -> dict[str, Any]:

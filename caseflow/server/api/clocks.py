@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/v1", tags=["clocks"])
 @router.get(
     "/cases/{case_id}/clocks",
     response_model=list[ClockOut],
-    responses=openapi_responses(401, 404, 422, 500, 503),
+    responses=openapi_responses(400, 401, 404, 422, 500, 503),
     summary="A case's clocks",
 )
 def clocks(case_id: str, engine: EngineDep, _actor: ActorDep) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 
 from caseflow.server.deps import ActorDep, EngineDep, clock_out
-from caseflow.server.models import IncidentOut, OverdueOut
+from caseflow.server.models import INT64, IncidentOut, OverdueOut
 from caseflow.server.problems import openapi_responses
 
 router = APIRouter(prefix="/api/v1", tags=["supervision"])
@@ -19,7 +19,7 @@ def overdue(
     engine: EngineDep,
     _actor: ActorDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT64)] = 0,
 ) -> list[dict[str, Any]]:
     """``Engine.overdue``: one row per case with a running clock past its due time."""
     found = engine.overdue(limit=limit, offset=offset)
@@ -46,7 +46,7 @@ def incidents(
     "/incidents/{incident_id}", response_model=IncidentOut, responses=READS, summary="Incident"
 )
 def incident(
-    incident_id: Annotated[int, Path(ge=1)], engine: EngineDep, _actor: ActorDep
+    incident_id: Annotated[int, Path(ge=1, le=INT64)], engine: EngineDep, _actor: ActorDep
 ) -> dict[str, Any]:
     """``Engine.incident``."""
     return engine.incident(incident_id).to_dict()

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from caseflow.server.deps import ActorDep, EngineDep, etag
 from caseflow.server.models import (
+    INT64,
     AttendRequest,
     BallotRequest,
     CaseOut,
@@ -23,14 +24,14 @@ WRITES = (400, 401, 403, 404, 409, 422, 500, 503)
 @router.get(
     "/cases/{case_id}/vote",
     response_model=VoteOut,
-    responses=openapi_responses(401, 404, 422, 500, 503),
+    responses=openapi_responses(400, 401, 404, 409, 422, 500, 503),
     summary="A vote round",
 )
 def show_vote(
     case_id: str,
     engine: EngineDep,
     _actor: ActorDep,
-    round_no: Annotated[int | None, Query(alias="round", ge=1)] = None,
+    round_no: Annotated[int | None, Query(alias="round", ge=1, le=INT64)] = None,
 ) -> dict[str, Any]:
     """``Engine.vote``: electorate, attendance, thresholds, tally and result."""
     return engine.vote(case_id, round_no).to_dict()
