@@ -71,7 +71,7 @@ class Authenticator(abc.ABC):
 
 def bearer_token(headers: Mapping[str, str]) -> str | None:
     """The token of an ``Authorization: Bearer TOKEN`` header, or None."""
-    value = headers.get("authorization", "")
+    value = headers.get("authorization") or headers.get("Authorization") or ""
     scheme, _, token = value.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
