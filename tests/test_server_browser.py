@@ -18,10 +18,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from server_support import SUPER, seed, serve_process, workflow_dirs, write_tokens
 
 from caseflow import Engine
 from caseflow.testing import MovableClock
-from server_support import SUPER, seed, serve_process, workflow_dirs, write_tokens
 
 ROOT = Path(__file__).resolve().parent.parent
 BROWSER_DIR = ROOT / "tests" / "browser"
