@@ -146,3 +146,24 @@ class TestServeProcess:
         assert refused.json()["required_roles"] == ["supervisor"]
         assert allowed.status_code == 200
         assert allowed.json()["status"] == "suspended"
+
+
+class TestPackaging:
+    def test_every_static_file_a_page_names_is_in_the_package(self):
+        """The console's scripts and styles live inside caseflow/server/static (in the wheel):
+        every /static/ path a template names exists there, and nothing is fetched elsewhere."""
+        import re
+        from pathlib import Path
+
+        import caseflow.server
+
+        package = Path(caseflow.server.__file__).parent
+        named = set()
+        for template in (package / "templates").glob("*.html"):
+            text = template.read_text(encoding="utf-8")
+            named |= set(re.findall(r'(?:src|href)="/static/([^"]+)"', text))
+            assert not re.search(r'(?:src|href)="(?:https?:)?//', text), template.name
+        assert {"console.js", "console.css"} <= named
+        assert any(n.startswith("vendor/mermaid") for n in named)
+        for name in named:
+            assert (package / "static" / name).is_file(), name
