@@ -221,6 +221,14 @@ class TestCases:
         body = problem(served.start(data="text"), 422, "RequestValidationError")
         assert any(e["loc"][-1] == "data" for e in body["errors"])
 
+    def test_a_body_over_the_limit_is_413_unread(self, served):
+        """A 5 MB request body is refused before it is parsed: 413, nothing started."""
+        before = len(served.engine.cases(limit=1000))
+        big = {"workflow": "administrative_approval", "data": {"x": "y" * 5_000_000}}
+        r = served.call("POST", "/api/v1/cases", json=big)
+        problem(r, 413)
+        assert len(served.engine.cases(limit=1000)) == before
+
     def test_history_and_available_events(self, served):
         """The timeline in order; the events the caller's roles allow in the state."""
         case = served.start().json()

@@ -32,11 +32,15 @@ from caseflow.server.deps import BadRequest, NotAuthenticated, Services
 
 if TYPE_CHECKING:
     from starlette.responses import Response
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
     from caseflow.engine import Engine
     from caseflow.server.auth import Authenticator
 
 STATIC = Path(__file__).resolve().parent / "static"
+#: The largest request body read: the library refuses JSON documents over 1,000,000
+#: characters anyway (caseflow.pipeline.validate), so a bigger body is never useful.
+MAX_BODY = 4 * 1024 * 1024
 API_PREFIX = "/api/v1"
 log = logging.getLogger("caseflow.server")
 
@@ -56,6 +60,7 @@ def create_app(engine: Engine, authenticator: Authenticator, *, console: bool = 
         redoc_url=None,
     )
     app.state.services = Services(engine=engine, authenticator=authenticator)
+    app.add_middleware(BodyLimit, limit=MAX_BODY)
     for router in ROUTERS:
         app.include_router(router)
     _handlers(app)
@@ -69,6 +74,47 @@ def create_app(engine: Engine, authenticator: Authenticator, *, console: bool = 
             return RedirectResponse("/console/", status_code=303)
 
     return app
+
+
+class BodyTooLarge(Exception):  # noqa: N818 - the response it becomes
+    """A chunked request body grew past the limit while it was read."""
+
+
+class BodyLimit:
+    """
+    Refuses request bodies over ``limit`` bytes: 413 up front when ``Content-Length``
+    says so; a chunked body is cut off when it passes the limit (read as a bad body).
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers", [])).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            status = 413 if length.isdigit() else 400
+            body = problems.document(
+                status,
+                detail=f"request bodies are at most {self.limit:,} bytes",
+                instance=scope.get("path"),
+            )
+            await problems.response(status, body)(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise BodyTooLarge
+            return message
+
+        await self.app(scope, limited, send)
 
 
 def _instance(request: Request) -> str:
