@@ -215,11 +215,12 @@ def seed(engine: Engine, clock: MovableClock, now: dt.datetime) -> Seeded:
 
 
 @contextlib.contextmanager
-def thread_server(engine: Engine, tokens: Path) -> Iterator[str]:
+def thread_server(engine: Engine, tokens: Path | Authenticator) -> Iterator[str]:
     """uvicorn serving ``engine`` in a thread on a free loopback port; yields the base URL."""
-    app = create_app(engine, TokenFileAuthenticator(tokens))
+    auth = tokens if isinstance(tokens, Authenticator) else TokenFileAuthenticator(tokens)
+    app = create_app(engine, auth)
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -319,29 +319,12 @@ class _Broken(Authenticator):
 class TestUnexpectedErrors:
     def test_an_unexpected_error_is_a_500_problem_without_internals(self, db_url, tmp_path):
         """A crash inside the server: 500 problem; the response says nothing of the internals."""
-        import threading
-        import time
-
-        import uvicorn
-        from server_support import free_port
-
-        from caseflow.server.app import create_app
 
         engine = Engine(db_url, workflows=workflow_dirs(tmp_path), auto_upgrade=True)
-        app = create_app(engine, _Broken())
-        port = free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.02)
         try:
-            r = httpx.get(f"http://127.0.0.1:{port}/api/v1/cases", timeout=10)
+            with thread_server(engine, _Broken()) as base:
+                r = httpx.get(f"{base}/api/v1/cases", timeout=10)
         finally:
-            server.should_exit = True
-            thread.join(10)
             engine.close()
         body = problem(r, 500)
         assert "hunter2" not in r.text
