@@ -128,6 +128,22 @@ class TestCases:
         assert body["version"] == 1
         assert served.engine.get(case["id"]).state == "accepted"
 
+    def test_concurrent_writers_with_one_etag_one_wins(self, served):
+        """Eight requests at once with the same If-Match: one fires, seven get 412."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        case = served.start().json()
+        path = f"{served.base}/api/v1/cases/{case['id']}/events/accept"
+
+        def fire(_: int) -> int:
+            headers = {**bearer(CLERK), "If-Match": '"1"'}
+            return httpx.post(path, headers=headers, timeout=60).status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            codes = sorted(pool.map(fire, range(8)))
+        assert codes == [200] + [412] * 7
+        assert served.engine.get(case["id"]).version == 2
+
     def test_a_stale_expected_version_in_the_body_is_409(self, served):
         """The body's expected_version is the library's check: a conflict, 409."""
         case = served.start().json()
