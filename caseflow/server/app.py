@@ -5,7 +5,8 @@ The FastAPI application: the JSON API (:mod:`caseflow.server.api`), the console
 FastAPI because pydantic, which caseflow already uses for its definitions, is what it
 builds its OpenAPI document from: the request and response models in
 :mod:`caseflow.server.models` are the API's schema, served at ``/api/v1/openapi.json``
-(and browsable at ``/api/v1/docs`` when the page can load Swagger UI from the web).
+(no Swagger UI page: it would load its scripts from the web; open the document in any
+OpenAPI viewer).
 """
 
 from __future__ import annotations
