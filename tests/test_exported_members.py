@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import caseflow
 
+
 #: The public API, pinned: adding or removing a name is a decision, made here on purpose.
 EXPORTED = [
     "Actor",
