@@ -25,6 +25,7 @@ if _typing.TYPE_CHECKING:
     from caseflow.errors import Forbidden as Forbidden
     from caseflow.errors import IdempotencyConflict as IdempotencyConflict
     from caseflow.errors import IncidentNotFound as IncidentNotFound
+    from caseflow.errors import MessageNotCorrelated as MessageNotCorrelated
     from caseflow.errors import InvalidEvent as InvalidEvent
     from caseflow.errors import StorageError as StorageError
     from caseflow.errors import VoteError as VoteError
@@ -55,6 +56,7 @@ _HOMES: dict[str, str] = {
     "Forbidden": "caseflow.errors",
     "IdempotencyConflict": "caseflow.errors",
     "IncidentNotFound": "caseflow.errors",
+    "MessageNotCorrelated": "caseflow.errors",
     "InvalidEvent": "caseflow.errors",
     "StorageError": "caseflow.errors",
     "VoteError": "caseflow.errors",
@@ -90,6 +92,7 @@ __all__ = [
     "Incident",
     "IncidentNotFound",
     "InvalidEvent",
+    "MessageNotCorrelated",
     "MigrationReport",
     "PendingAction",
     "StorageError",

@@ -86,6 +86,8 @@ class Case:
     business_key: str | None = None
     escalation_level: int = 0
     assignee: str | None = None
+    #: The case that started this one (a call activity), if any.
+    parent_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -102,6 +104,7 @@ class Case:
             "business_key": self.business_key,
             "escalation_level": self.escalation_level,
             "assignee": self.assignee,
+            "parent_id": self.parent_id,
         }
 
     @classmethod
@@ -120,6 +123,7 @@ class Case:
             business_key=data.get("business_key"),
             escalation_level=data.get("escalation_level", 0),
             assignee=data.get("assignee"),
+            parent_id=data.get("parent_id"),
         )
 
 

@@ -148,6 +148,8 @@ class EngineContext:
     log: Any
     operator_roles: frozenset[str]
     orgs: OrgTree = field(default_factory=OrgTree)
+    #: Roles that see every task in worklists and may assign them.
+    supervisor_roles: frozenset[str] = frozenset({"supervisor"})
     #: True when ``log`` is :func:`default_logger` (it is silent unless logging is on).
     default_log: bool = True
     #: The key sealing secret ballots (caseflow.sealing), resolved when a workflow with a

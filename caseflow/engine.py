@@ -68,6 +68,8 @@ class Engine:
             environment's ``CASEFLOW_BALLOT_SECRET``, else for an SQLite file a key file
             next to it (``<file>.ballot-secret``, created once); never stored in the
             database. Without one (PostgreSQL, nothing configured) secret votes are refused.
+        supervisor_roles: roles that see every task on worklists, claimed or not, and may
+            assign cases to people (default ``("supervisor",)``; operators may too).
 
     .. versionadded:: 0.1
     """
@@ -87,6 +89,7 @@ class Engine:
         actions: Mapping[str, ActionHandler] | None = None,
         operator_roles: Sequence[str] = DEFAULT_OPERATOR_ROLES,
         ballot_secret: str | bytes | None = None,
+        supervisor_roles: Sequence[str] = ("supervisor",),
         **engine_options: Any,
     ) -> None:
         from caseflow.clocks.time import SystemClock  # noqa: PLC0415
@@ -110,6 +113,7 @@ class Engine:
             rosters=dict(rosters or {}),
             log=logger if logger is not None else default_logger(),
             operator_roles=frozenset(operator_roles),
+            supervisor_roles=frozenset(supervisor_roles),
             default_log=logger is None,
             ballot_key=functools.cache(lambda: resolve_ballot_secret(ballot_secret, db.engine.url)),
         )
@@ -420,22 +424,115 @@ class Engine:
         """Every work item the case has had, by state and unit."""
         return self.queries.work_items(case_id)
 
+    # -- worklists, tasks, messages, child cases ----------------------------------------
+
+    def worklist(self, actor: Actor, **filters: Any) -> list[CaseRow]:
+        """The active cases ``actor`` works on, most urgent first (breached, warned, then the
+        soonest due); others' claimed cases only for supervisors. Filters: ``workflow``,
+        ``state``, ``org``, ``limit``, ``offset``."""
+        return self.queries.worklist(actor, **filters)
+
+    def worklist_counts(
+        self, actor: Actor, **filters: Any
+    ) -> dict[tuple[str, str], tuple[int, int]]:
+        """(workflow, state) -> (cases, of them breached) on ``actor``'s worklist."""
+        return self.queries.worklist_counts(actor, **filters)
+
+    def claim(self, case_id: str, *, actor: Actor, **guards: Any) -> Case:
+        """Take an unassigned case: it leaves the other actors' worklists. Two actors
+        claiming at once: one wins, the other gets :class:`InvalidEvent` naming the winner."""
+        result: Case = self.run(c.Claim(case_id=case_id, actor=actor, **guards))
+        return result
+
+    def assign(self, case_id: str, to: str, *, actor: Actor, **guards: Any) -> Case:
+        """A supervisor (or operator) gives a case to a person."""
+        result: Case = self.run(c.Assign(case_id=case_id, to=to, actor=actor, **guards))
+        return result
+
+    def delegate(self, case_id: str, to: str, *, actor: Actor, **guards: Any) -> Case:
+        """The case's assignee hands it to another person."""
+        result: Case = self.run(c.Delegate(case_id=case_id, to=to, actor=actor, **guards))
+        return result
+
+    def release(self, case_id: str, *, actor: Actor, **guards: Any) -> Case:
+        """The assignee (or a supervisor) gives the case back to the pool."""
+        result: Case = self.run(c.Release(case_id=case_id, actor=actor, **guards))
+        return result
+
+    def fire_by_key(
+        self,
+        workflow: str,
+        business_key: str,
+        event: str,
+        *,
+        actor: Actor,
+        payload: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Case:
+        """:meth:`fire` on the case of ``workflow`` with this business key."""
+        command = c.FireByKey(
+            workflow=workflow,
+            business_key=business_key,
+            event=event,
+            payload=payload,
+            actor=actor,
+            idempotency_key=idempotency_key,
+        )
+        result: Case = self.run(command)
+        return result
+
+    def message(
+        self,
+        message: str,
+        business_key: str,
+        *,
+        actor: Actor,
+        message_id: str | None = None,
+        payload: Mapping[str, Any] | None = None,
+    ) -> Case:
+        """
+        Deliver a message from outside: it fires the event that declares ``message:
+        <name>`` on the one active case with this business key whose state takes it.
+        ``message_id`` makes a redelivered message one effect (the first result).
+
+        Raises:
+            MessageNotCorrelated: no case takes the message now, or more than one could.
+        """
+        command = c.Message(
+            message=message,
+            business_key=business_key,
+            payload=payload,
+            actor=actor,
+            idempotency_key=message_id,
+        )
+        result: Case = self.run(command)
+        return result
+
+    def children(self, case_id: str) -> list[Case]:
+        """The cases this case started (call activities), oldest first."""
+        return self.queries.children(case_id)
+
     # -- operators ------------------------------------------------------------------
 
-    def suspend(self, case_id: str, *, actor: Actor, reason: str) -> Case:
+    # Every operator method takes ``expected_version`` (refuse if the case moved on) and
+    # ``idempotency_key`` (a retried request gets the first result), like :meth:`fire`.
+
+    def suspend(self, case_id: str, *, actor: Actor, reason: str, **guards: Any) -> Case:
         """Suspend an active case: events are refused and its clocks pause."""
-        result: Case = self.run(c.Suspend(case_id=case_id, reason=reason, actor=actor))
+        result: Case = self.run(c.Suspend(case_id=case_id, reason=reason, actor=actor, **guards))
         return result
 
-    def resume(self, case_id: str, *, actor: Actor, reason: str) -> Case:
+    def resume(self, case_id: str, *, actor: Actor, reason: str, **guards: Any) -> Case:
         """Resume a suspended case; its clocks run again (the suspended days not counted)."""
-        result: Case = self.run(c.Resume(case_id=case_id, reason=reason, actor=actor))
+        result: Case = self.run(c.Resume(case_id=case_id, reason=reason, actor=actor, **guards))
         return result
 
-    def move(self, case_id: str, to_state: str, *, actor: Actor, reason: str) -> Case:
+    def move(
+        self, case_id: str, to_state: str, *, actor: Actor, reason: str, **guards: Any
+    ) -> Case:
         """Put a case into any state, bypassing events and guards; clocks follow the move."""
         result: Case = self.run(
-            c.Move(case_id=case_id, to_state=to_state, reason=reason, actor=actor)
+            c.Move(case_id=case_id, to_state=to_state, reason=reason, actor=actor, **guards)
         )
         return result
 
@@ -447,16 +544,19 @@ class Engine:
         reason: str,
         org: str | None = None,
         assignee: str | None = None,
+        **guards: Any,
     ) -> Case:
         """Move a case to another org unit and/or person."""
-        result: Case = self.run(
-            c.Reassign(case_id=case_id, org=org, assignee=assignee, reason=reason, actor=actor)
+        command = c.Reassign(
+            case_id=case_id, org=org, assignee=assignee, reason=reason, actor=actor, **guards
         )
+        result: Case = self.run(command)
         return result
 
-    def cancel(self, case_id: str, *, actor: Actor, reason: str) -> Case:
-        """Cancel a case: it ends here, its clocks stop and its pending timers go."""
-        result: Case = self.run(c.Cancel(case_id=case_id, reason=reason, actor=actor))
+    def cancel(self, case_id: str, *, actor: Actor, reason: str, **guards: Any) -> Case:
+        """Cancel a case: it ends here, its clocks stop and its pending timers go (and the
+        children it started with ``cancel_with_parent``)."""
+        result: Case = self.run(c.Cancel(case_id=case_id, reason=reason, actor=actor, **guards))
         return result
 
     def incidents(
@@ -477,21 +577,27 @@ class Engine:
         return self.queries.pending_actions(case_id)
 
     def retry(
-        self, case_id: str, *, actor: Actor, reason: str = "retry", run_now: bool = True
+        self,
+        case_id: str,
+        *,
+        actor: Actor,
+        reason: str = "retry",
+        run_now: bool = True,
+        **guards: Any,
     ) -> int:
         """Re-arm the case's failed actions (attempts from zero) and, by default, run them now."""
         plan = self.pipeline.run(
-            c.ResolveIncidents(case_id=case_id, retry=True, reason=reason, actor=actor)
+            c.ResolveIncidents(case_id=case_id, retry=True, reason=reason, actor=actor, **guards)
         )
         ids: list[int] = plan.result
         if ids and run_now:
             self.fire_due()
         return len(ids)
 
-    def skip(self, case_id: str, *, actor: Actor, reason: str) -> int:
+    def skip(self, case_id: str, *, actor: Actor, reason: str, **guards: Any) -> int:
         """Give up on the case's failed actions; the case is no longer stuck."""
         ids: list[int] = self.run(
-            c.ResolveIncidents(case_id=case_id, retry=False, reason=reason, actor=actor)
+            c.ResolveIncidents(case_id=case_id, retry=False, reason=reason, actor=actor, **guards)
         )
         return len(ids)
 

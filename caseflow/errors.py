@@ -13,6 +13,7 @@ boundary with ``raise ... from exc`` and never reach callers bare.
     ├── CaseNotFound (LookupError) no case with that id
     ├── WorkflowNotFound (LookupError) no workflow (version) with that name
     ├── IncidentNotFound (LookupError) no incident with that id
+    ├── MessageNotCorrelated (LookupError) no case, or more than one, takes the message
     ├── InvalidEvent               the event does not exist or is not allowed in this state
     │   └── VoteError              inconsistent vote counts, a second ballot, a closed vote
     ├── Forbidden                  the actor lacks a role (or org unit) the event requires
@@ -95,6 +96,21 @@ class IncidentNotFound(CaseflowError, LookupError):  # noqa: N818
     def __init__(self, incident_id: int) -> None:
         self.incident_id = incident_id
         super().__init__(f"incident {incident_id} not found")
+
+
+class MessageNotCorrelated(CaseflowError, LookupError):  # noqa: N818
+    """A message (or a business key) matches no case that can take it now, or several."""
+
+    def __init__(self, message: str, business_key: str, candidates: Sequence[str] = ()) -> None:
+        self.message = message
+        self.business_key = business_key
+        self.candidates = tuple(candidates)
+        what = (
+            "no case takes it now"
+            if not candidates
+            else f"{len(candidates)} cases could take it ({', '.join(candidates)})"
+        )
+        super().__init__(f"{message!r} for business key {business_key!r}: {what}")
 
 
 class InvalidEvent(CaseflowError):  # noqa: N818

@@ -22,6 +22,7 @@ EXPORTED = [
     "Incident",
     "IncidentNotFound",
     "InvalidEvent",
+    "MessageNotCorrelated",
     "MigrationReport",
     "PendingAction",
     "StorageError",

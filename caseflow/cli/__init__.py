@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "votes": ("caseflow.cli.votes", "votes_group"),
     "orgs": ("caseflow.cli.orgs", "orgs_group"),
     "report": ("caseflow.cli.report", "report_command"),
+    "worklist": ("caseflow.cli.worklist", "worklist"),
     "serve": ("caseflow.cli.serve", "serve"),
     "db": ("caseflow.cli.db", "db_group"),
 }

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from caseflow.cases import Actor, Case
     from caseflow.engine import Engine
     from caseflow.services.migration import MigrationReport
-    from caseflow.views import ClockView
+    from caseflow.views import CaseRow, ClockView
 
 
 @group("cases")
@@ -132,26 +132,39 @@ def list_cases(
             item["overdue_clock"] = name
         dump(out)
         return
-    from caseflow.cli.common import local_time
-    from caseflow.cli.render import ROW_STYLE, Column, Grid, console, more_rows, status_text
+    print_rows(rows, clocks)
+    from caseflow.cli.render import more_rows
 
-    grid = Grid(
-        [
-            Column("id", role="keep", host=True),
-            Column("workflow", breaks=" _"),
-            Column("state", breaks="_"),
-            Column("status", role="spill", label="", order=5),
-            Column("org", breaks="/"),
-            Column("clock", role="spill", label="clock", order=4, breaks=" _"),
-            Column("last day", role="spill", label="last day", order=3),
-            Column("inc.", role="spill", label="incidents", order=2),
-            Column("updated", role="spill", label="updated", order=1),
-        ]
-    )
+    footer = more_rows(len(rows), more, offset, "cases")
+    if footer:
+        click.echo(footer)
+
+
+def print_rows(
+    rows: list[CaseRow], clocks: list[str] | None = None, *, assignee: bool = False
+) -> None:
+    """Case rows as a grid, coloured by clock status (``clocks``: the clock of each row)."""
+    from caseflow.cli.common import local_time
+    from caseflow.cli.render import ROW_STYLE, Column, Grid, console, status_text
+
+    columns = [
+        Column("id", role="keep", host=True),
+        Column("workflow", breaks=" _"),
+        Column("state", breaks="_"),
+        Column("status", role="spill", label="", order=5),
+        Column("org", breaks="/"),
+        Column("clock", role="spill", label="clock", order=4, breaks=" _"),
+        Column("last day", role="spill", label="last day", order=3),
+        Column("inc.", role="spill", label="incidents", order=2),
+        Column("updated", role="spill", label="updated", order=1),
+    ]
+    if assignee:
+        columns.insert(5, Column("assignee", role="spill", label="assignee", order=6))
+    grid = Grid(columns)
     for i, r in enumerate(rows):
         c = r.case
         clock = status_text(r.clock_status, clock=clocks[i] if clocks else None)
-        grid.add_row(
+        cells = [
             c.id,
             f"{c.workflow} v{c.workflow_version}",
             c.state,
@@ -161,14 +174,12 @@ def list_cases(
             r.last_day.isoformat() if r.last_day else "",
             str(r.open_incidents or ""),
             local_time(c.updated_at)[:10],
-            style=ROW_STYLE.get(r.clock_status or ""),
-        )
-    out_console = console()
+        ]
+        if assignee:
+            cells.insert(5, c.assignee or "")
+        grid.add_row(*cells, style=ROW_STYLE.get(r.clock_status or ""))
     if rows:
-        grid.print(out_console)
-    footer = more_rows(len(rows), more, offset, "cases")
-    if footer:
-        click.echo(footer)
+        grid.print(console())
 
 
 def _clock_json(view: ClockView, now: dt.datetime) -> dict[str, Any]:

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from caseflow.cases import Actor
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from caseflow.engine import Engine
+    from caseflow.testing import MovableClock
 
 APPLICANT = Actor("zhang.san", {"applicant"}, "hainan/lingshui/yingzhou")
 CLERK = Actor("window.li", {"window_clerk"}, "hainan/lingshui/service-centre")
@@ -105,4 +112,38 @@ def demo(db: str, which: str) -> None:
         )
         console.print(clocks_table(engine.clocks(late.id), definition.timezone, clock.now()))
         console.print(timeline(engine.history(late.id), definition))
+        _worklist_demo(engine, clock, console)
         console.print(f"Database: {path}")
+
+
+def _worklist_demo(engine: Engine, clock: MovableClock, console: Console) -> None:
+    """Cases 3-5: the reviewers' worklist, most urgent first, before and after a claim."""
+    console.rule("[bold]Cases 3-5: the reviewers' worklist, most urgent first")
+    colleague = Actor("review.sun", {"reviewer"}, REVIEWER.org)
+    accepted = {}
+    for when, name in (("09-01", "王五"), ("09-22", "赵六"), ("10-12", "钱七")):
+        clock.set(f"2026-{when}T09:00")
+        data = {"applicant": name, "matter": "小餐饮登记", "delivery": "window"}
+        case = engine.start("administrative_approval", data=data, actor=CLERK)
+        accepted[engine.fire(case.id, "accept", actor=CLERK).id] = f"{name}, accepted {when}"
+    clock.set("2026-10-23T15:00")
+    engine.fire_due()
+
+    def show(actor: Actor) -> None:
+        for row in engine.worklist(actor):
+            if row.case.id in accepted:
+                who = f"claimed by {row.case.assignee}" if row.case.assignee else "unclaimed"
+                console.print(
+                    f"  [{_STYLE[row.clock_status or '']}]{row.clock_status or '-':9}[/] "
+                    f"last day {row.last_day}  {row.case.id}  {accepted[row.case.id]}  ({who})"
+                )
+
+    console.print("Fri 2026-10-23 15:00, what review.wang and review.sun both see:")
+    show(colleague)
+    first = next(r.case.id for r in engine.worklist(REVIEWER) if r.case.id in accepted)
+    engine.claim(first, actor=REVIEWER)
+    console.print(f"review.wang claims {first}; review.sun's worklist now:")
+    show(colleague)
+
+
+_STYLE = {"breached": "bold red", "warned": "yellow", "running": "green", "": "dim"}

@@ -30,7 +30,17 @@ if TYPE_CHECKING:
     from caseflow.definitions.model import ClockDef, WorkflowDef
 
 Phase = Literal["running", "paused", "stopped"]
-TimerKind = Literal["warn", "breach", "escalate", "notify", "vote_close", "action"]
+TimerKind = Literal[
+    "warn",
+    "breach",
+    "escalate",
+    "notify",
+    "vote_close",
+    "action",
+    "child_start",
+    "child_done",
+    "child_cancel",
+]
 
 
 @dataclass(frozen=True, slots=True)

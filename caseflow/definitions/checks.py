@@ -28,6 +28,7 @@ from caseflow.definitions.model import (
     ActionConfig,
     ActionRef,
     Branch,
+    CallDef,
     ClockDef,
     EventDef,
     NoticeDef,
@@ -182,6 +183,47 @@ def _event(
         payload_schema=ev.payload,
         org=ev.org,
         notify=tuple(NoticeDef(roles=tuple(n.roles), message=n.message) for n in ev.notify),
+        message=ev.message,
+    )
+
+
+def _call(
+    reporter: Reporter,
+    refs: Refs,
+    state: str,
+    st: raw.RawState,
+    events: dict[str, EventDef],
+) -> CallDef | None:
+    """A call activity: its result events leave this state and are automatic."""
+    call = st.call
+    assert call is not None  # noqa: S101 - checked by the caller
+    path: Path_ = ("states", state, "call")
+    n = len(reporter.problems)
+    if st.final:
+        reporter.add(path, "a final state cannot call another workflow (the case has ended)")
+    for key in ("on_success", "on_failure"):
+        name = getattr(call, key)
+        if name is None:
+            continue
+        if name not in refs.events:
+            reporter.add((*path, key), f"unknown event {name!r}{suggest(name, refs.events)}")
+        elif name in events and state not in events[name].sources:
+            reporter.add((*path, key), f"event {name!r} does not fire from state {state!r}")
+        elif name in events and not events[name].automatic:
+            reporter.add((*path, key), f"event {name!r} is fired by the engine: mark it automatic")
+    for child, value in call.data.items():
+        if isinstance(value, str) and value.startswith(("data.", "payload.")):
+            continue
+        if isinstance(value, (dict, list)):
+            reporter.add((*path, "data", child), "a literal value is a string, number or boolean")
+    if len(reporter.problems) > n:
+        return None
+    return CallDef(
+        workflow=call.workflow,
+        data=dict(call.data),
+        on_success=call.on_success,
+        on_failure=call.on_failure,
+        cancel_with_parent=call.cancel_with_parent,
     )
 
 
@@ -406,6 +448,21 @@ def build(
     for n, st in states.items():
         if st is not None and st.outcome is not None and not st.final:
             reporter.add(("states", n, "outcome"), "only a final state has an outcome")
+    calls = {
+        n: called
+        for n, st in states.items()
+        if st is not None
+        and st.call is not None
+        and (called := _call(reporter, refs, n, st, events)) is not None
+    }
+    for n, st in states.items():
+        assignee = st.assignee if st is not None else None
+        if assignee is None:
+            continue
+        if (assignee.data is None) == (assignee.role is None):
+            reporter.add(("states", n, "assignee"), "give exactly one of 'data' or 'role'")
+        if assignee.role is not None:
+            refs.roles_([assignee.role], ("states", n, "assignee", "role"))
     declared = list(header.actions) if header is not None else []
     hooks = {
         n: (
@@ -454,6 +511,9 @@ def build(
                 parallel=parallels.get(n),
                 on_enter=hooks[n][0],
                 on_exit=hooks[n][1],
+                assignee_data=s.assignee.data if s.assignee else None,
+                assignee_role=s.assignee.role if s.assignee else None,
+                call=calls.get(n),
             )
             for n, s in states.items()
             if s is not None

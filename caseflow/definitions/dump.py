@@ -92,6 +92,19 @@ def _state(state: StateDef) -> dict[str, Any]:
         out["on_enter"] = _refs(state.on_enter)
     if state.on_exit:
         out["on_exit"] = _refs(state.on_exit)
+    if state.assignee_data is not None:
+        out["assignee"] = {"data": state.assignee_data}
+    elif state.assignee_role is not None:
+        out["assignee"] = {"role": state.assignee_role}
+    if state.call is not None:
+        call = state.call
+        out["call"] = {
+            "workflow": call.workflow,
+            **({"data": dict(call.data)} if call.data else {}),
+            **({"on_success": call.on_success} if call.on_success else {}),
+            **({"on_failure": call.on_failure} if call.on_failure else {}),
+            **({} if call.cancel_with_parent else {"cancel_with_parent": False}),
+        }
     return out
 
 
@@ -121,6 +134,8 @@ def _event(event: EventDef) -> dict[str, Any]:
         out["org"] = event.org
     if event.notify:
         out["notify"] = [{"roles": list(n.roles), "message": n.message} for n in event.notify]
+    if event.message is not None:
+        out["message"] = event.message
     return out
 
 

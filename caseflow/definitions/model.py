@@ -68,6 +68,22 @@ class ParallelDef(BaseModel):
     clock: str | None = None
 
 
+class CallDef(BaseModel):
+    """A call activity: a child case of ``workflow`` started on entering the state."""
+
+    model_config = _FROZEN
+
+    workflow: str
+    data: Mapping[str, Any] = {}
+    on_success: str | None = None
+    on_failure: str | None = None
+    cancel_with_parent: bool = True
+
+    @property
+    def waits(self) -> bool:
+        return self.on_success is not None or self.on_failure is not None
+
+
 class StateDef(BaseModel):
     """A state a case can be in."""
 
@@ -83,6 +99,10 @@ class StateDef(BaseModel):
     parallel: ParallelDef | None = None
     on_enter: tuple[ActionRef, ...] = ()
     on_exit: tuple[ActionRef, ...] = ()
+    #: Who works on it: the person named at this path of the case data, or one role.
+    assignee_data: str | None = None
+    assignee_role: str | None = None
+    call: CallDef | None = None
 
 
 class Branch(BaseModel):
@@ -121,6 +141,8 @@ class EventDef(BaseModel):
     org: Literal["parent", "payload"] | None = None
     #: Told when the event fires (written reasons, the right to appeal, an excluded period).
     notify: tuple[NoticeDef, ...] = ()
+    #: A message from outside that fires this event, correlated by the business key.
+    message: str | None = None
 
     @property
     def targets(self) -> tuple[str, ...]:

@@ -125,6 +125,30 @@ class RawParallel(BaseModel):
     clock: str | None = None
 
 
+class RawAssignee(BaseModel):
+    """Who works on a state: the person named in the case data, or holders of one role."""
+
+    model_config = _STRICT
+
+    data: Annotated[str, Field(pattern=_PATH, max_length=200)] | None = None
+    role: Name | None = None
+
+
+class RawCall(BaseModel):
+    """A call activity: entering the state starts a case of another workflow, linked."""
+
+    model_config = _STRICT
+
+    workflow: Name
+    #: Child data from the parent's: child field -> ``data.x`` / ``payload.x`` / a literal.
+    data: dict[Name, Any] = Field(default_factory=dict)
+    #: The parent waits: the child's outcome fires these events on the parent.
+    on_success: Name | None = None
+    on_failure: Name | None = None
+    #: Cancelling the parent cancels the child while it runs.
+    cancel_with_parent: bool = True
+
+
 class RawState(BaseModel):
     model_config = _STRICT
 
@@ -136,6 +160,8 @@ class RawState(BaseModel):
     parallel: RawParallel | None = None
     on_enter: ActionRefs = Field(default_factory=list)
     on_exit: ActionRefs = Field(default_factory=list)
+    assignee: RawAssignee | None = None
+    call: RawCall | None = None
 
 
 class RawBranch(BaseModel):
@@ -157,6 +183,8 @@ class RawEvent(BaseModel):
     actions: ActionRefs = Field(default_factory=list)
     org: Literal["parent", "payload"] | None = None
     notify: list[RawNotice] = Field(default_factory=list)
+    #: The name of a message from outside that fires this event (see Engine.message).
+    message: Name | None = None
 
 
 class RawTrigger(BaseModel):

@@ -27,7 +27,8 @@ from caseflow.orgs import within
 from caseflow.pipeline import commands as c
 
 if TYPE_CHECKING:
-    from caseflow.cases import Actor
+    from caseflow.cases import Actor, Case
+    from caseflow.definitions.model import WorkflowDef
     from caseflow.pipeline.draft import Env
     from caseflow.pipeline.snapshot import Snapshot
 
@@ -55,7 +56,7 @@ def authorise(command: c.Command, snapshot: Snapshot, env: Env) -> None:
     case = snapshot.case
     if case is None:  # pragma: no cover - the runner raises CaseNotFound first
         return
-    if isinstance(command, (c.TimerDue, c.ActionDone, c.TimerFailed)):
+    if isinstance(command, (c.TimerDue, c.ActionDone, c.TimerFailed, c.ChildStarted)):
         if not actor.is_system:
             raise Forbidden(f"{command.name}: only the engine itself records timers and effects")
         return
@@ -95,4 +96,47 @@ def authorise(command: c.Command, snapshot: Snapshot, env: Env) -> None:
                 f"{command.item!r}"
             )
         return
+    if isinstance(command, (c.Claim, c.Assign, c.Delegate, c.Release)):
+        _task(command, case, env)
+        return
     raise Forbidden(f"no authorisation rule for {type(command).__name__}")  # pragma: no cover
+
+
+def can_work_on(definition: WorkflowDef, state: str, actor: Actor) -> bool:
+    """Whether ``actor`` works on cases in ``state``: they may fire one of its events (and
+    hold the state's assignee role, if it names one)."""
+    spec = definition.states[state]
+    if spec.assignee_role is not None and spec.assignee_role not in actor.roles:
+        return False
+    return any(
+        state in e.sources and not e.automatic and actor.roles.intersection(e.roles)
+        for e in definition.events.values()
+    )
+
+
+def _task(command: c.Command, case: Case, env: Env) -> None:
+    """Claims and hand-overs: who may take, give, pass on or give back the case."""
+    definition = env.compiled.definition
+    actor = command.actor
+    if actor.is_system:
+        return
+    supervisor = bool(actor.roles.intersection(env.supervisor_roles | env.operator_roles))
+    machine.authorise_org(definition, case, actor)
+    if isinstance(command, c.Claim):
+        if not can_work_on(definition, case.state, actor):
+            raise Forbidden(
+                f"actor {actor.id!r} does not work on cases in state {case.state!r} "
+                "(no event of it is theirs to fire)"
+            )
+    elif isinstance(command, c.Assign):
+        _require(actor, env.supervisor_roles | env.operator_roles, "assigning a case")
+    elif (
+        isinstance(command, (c.Delegate, c.Release))
+        and not supervisor
+        and (case.assignee != actor.id)
+    ):
+        raise Forbidden(
+            f"only the case's assignee ({case.assignee or 'nobody'}) or a supervisor may "
+            f"{command.name} it",
+            required_roles=tuple(sorted(env.supervisor_roles)),
+        )

@@ -46,6 +46,8 @@ class Start(Command):
     data: Mapping[str, Any] = field(default_factory=dict)
     org: str | None = None
     business_key: str | None = None
+    #: The case that starts this one (a call activity).
+    parent_id: str | None = None
     name = "start"
 
     def fingerprint_parts(self) -> dict[str, Any]:
@@ -55,6 +57,7 @@ class Start(Command):
             "data": dict(self.data),
             "org": self.org,
             "business_key": self.business_key,
+            "parent_id": self.parent_id,
         }
 
 
@@ -203,3 +206,76 @@ class Migrate(CaseCommand):
     mapping: Mapping[str, str] = field(default_factory=dict)
     reason: str | None = None
     name = "migrate"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Claim(CaseCommand):
+    """Take an unassigned case: it leaves other actors' worklists."""
+
+    name = "claim"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Assign(CaseCommand):
+    """A supervisor (or operator) gives the case to a person."""
+
+    to: str
+    name = "assign"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Delegate(CaseCommand):
+    """The case's assignee hands it to another person."""
+
+    to: str
+    name = "delegate"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Release(CaseCommand):
+    """The assignee gives the case back to the pool (or a supervisor takes it back)."""
+
+    name = "release"
+
+
+@dataclass(frozen=True, kw_only=True)
+class FireByKey(Command):
+    """Fire an event on the case of ``workflow`` with this business key."""
+
+    workflow: str
+    business_key: str
+    event: str
+    payload: Mapping[str, Any] | None = None
+    name = "fire"
+
+    def fingerprint_parts(self) -> dict[str, Any]:
+        return {"actor": self.actor.id, "event": self.event, "payload": dict(self.payload or {})}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Message(Command):
+    """
+    A message from outside, correlated by its name and a business key: it fires the event
+    that declares ``message: <name>`` on the one case with that key that can take it now.
+    ``idempotency_key`` is the message id: the same message twice is one effect.
+    """
+
+    message: str
+    business_key: str
+    payload: Mapping[str, Any] | None = None
+    name = "message"
+
+    def case_ref(self) -> str | None:
+        return None
+
+    def fingerprint_parts(self) -> dict[str, Any]:
+        return {"business_key": self.business_key, "payload": dict(self.payload or {})}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChildStarted(CaseCommand):
+    """The parent records the child a call activity started (its ``child_start`` timer)."""
+
+    timer: Timer
+    child_id: str
+    name = "child_started"

@@ -66,6 +66,8 @@ class Env:
     ballot_secret: bytes | None = None
     #: Fresh random bytes for this command (keys and nonces of sealed ballots).
     entropy: bytes = b""
+    #: Roles that see every task and may assign them (worklists, claims).
+    supervisor_roles: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,20 @@ class Move:
     payload: Mapping[str, Any] | None = None
 
 
+def urgency_of(clocks: Mapping[str, ClockState]) -> tuple[int, dt.datetime | None]:
+    """How urgent a case is by its running clocks (0 breached, 1 warned, 2 running, 3 none),
+    and their soonest due time: what a worklist orders by."""
+    running = [s for s in clocks.values() if s.phase == "running"]
+    dues = [s.due_at for s in running if s.due_at is not None]
+    if any(s.breached_at is not None for s in running):
+        level = 0
+    elif any(s.warned_at is not None for s in running):
+        level = 1
+    else:
+        level = 2 if running else 3
+    return level, min(dues) if dues else None
+
+
 class Draft:
     """The working copy; see the module docstring."""
 
@@ -97,6 +113,7 @@ class Draft:
         self._changed: dict[str, ClockState] = {}
         self.cancel: set[str] = set()
         self.arm: list[TimerSpec] = []
+        self.arm_elsewhere: list[tuple[str, TimerSpec]] = []
         self.lines: list[HistoryEntry] = []
         self.votes: list[VoteRound] = list(snapshot.votes)
         self.vote_ops: list[VoteOp] = []
@@ -263,6 +280,14 @@ class Draft:
         for kind in STEP_KINDS:
             kind.on_move(self, move)
 
+    def set_status(self, status: str, change: str) -> None:
+        """Suspend, resume or cancel: the status, then every step kind's part in it."""
+        from caseflow.pipeline.steps import STEP_KINDS  # noqa: PLC0415 - steps import drafts
+
+        self.case = dataclasses.replace(self.case, status=status)  # type: ignore[arg-type]
+        for kind in STEP_KINDS:
+            kind.on_status(self, change)
+
     def move_org(self, org: str | None, levels_up: int) -> None:
         """The case goes to another unit and/or up escalation levels (a clock's effect)."""
         if org is None and levels_up == 0:
@@ -288,14 +313,16 @@ class Draft:
                     dataclasses.replace(e, seq=count + n) for n, e in enumerate(entries, start=1)
                 ]
         existing = set(self.snapshot.clocks)
+        urgency, next_due = urgency_of(self.clocks)
         return Plan(
             case=case,
             base_version=None if base is None else base.version,
             history_count=count + len(entries),
             entries=entries,
             clocks=[(s, s.name in existing) for s in self._changed.values()],
-            cancel={n for n in self.cancel if n in existing or n.startswith("vote:")},
+            cancel={n for n in self.cancel if n in existing or n.startswith(("vote:", "call:"))},
             arm=list(self.arm),
+            arm_elsewhere=list(self.arm_elsewhere),
             votes=list(self.vote_ops),
             items=list(self.item_ops),
             incidents=list(self.incident_ops),
@@ -305,6 +332,8 @@ class Draft:
             log=log,
             at=self.at,
             recorded_at=self.env.recorded_at,
+            urgency=urgency,
+            next_due=next_due,
         )
 
     # -- helpers for step kinds -------------------------------------------------------

@@ -134,6 +134,8 @@ class Plan:
     clocks: list[tuple[ClockState, bool]] = field(default_factory=list)
     cancel: set[str] = field(default_factory=set)
     arm: list[TimerSpec] = field(default_factory=list)
+    #: Timers for other cases (a child tells its parent it ended; a parent cancels a child).
+    arm_elsewhere: list[tuple[str, TimerSpec]] = field(default_factory=list)
     votes: list[VoteOp] = field(default_factory=list)
     items: list[ItemOp] = field(default_factory=list)
     incidents: list[IncidentOp] = field(default_factory=list)
@@ -148,6 +150,9 @@ class Plan:
     #: When the command took effect, and when it was written.
     at: dt.datetime | None = None
     recorded_at: dt.datetime | None = None
+    #: For worklists: 0 breached, 1 warned, 2 a clock runs, 3 none; the soonest due time.
+    urgency: int = 3
+    next_due: dt.datetime | None = None
 
     @property
     def writes_case(self) -> bool:

@@ -85,9 +85,12 @@ def start(draft: Draft, command: c.Start) -> Case:
         created_at=draft.at,
         updated_at=draft.at,
         business_key=command.business_key,
+        parent_id=command.parent_id,
     )
     draft.case = case
     details: dict[str, Any] = {"data": data}
+    if command.parent_id is not None:
+        details["parent_id"] = command.parent_id
     if org != moved_from:
         details.update(from_org=moved_from, to_org=org, why="start_level")
     draft.line("start", command.actor, details, to_state=case.state)
@@ -144,12 +147,6 @@ def _operate(
     return draft.case
 
 
-def _status(draft: Draft, status: str, change: str) -> None:
-    draft.case = dataclasses.replace(draft.case, status=status)  # type: ignore[arg-type]
-    for kind in STEP_KINDS:
-        kind.on_status(draft, change)
-
-
 def suspend(draft: Draft, command: c.Suspend) -> Case:
     """Events are refused and the clocks pause (the days are not counted)."""
 
@@ -159,7 +156,7 @@ def suspend(draft: Draft, command: c.Suspend) -> Case:
             raise InvalidEvent(
                 f"case {case.id!r} is {case.status}: only an active case can be suspended"
             )
-        _status(draft, "suspended", "suspend")
+        draft.set_status("suspended", "suspend")
 
     return _operate(draft, command, "suspend", change, command.reason)
 
@@ -169,7 +166,7 @@ def resume(draft: Draft, command: c.Resume) -> Case:
         case = draft.case
         if case.status != "suspended":
             raise InvalidEvent(f"case {case.id!r} is {case.status}, not suspended")
-        _status(draft, "active", "resume")
+        draft.set_status("active", "resume")
 
     return _operate(draft, command, "resume", change, command.reason)
 
@@ -181,7 +178,7 @@ def cancel(draft: Draft, command: c.Cancel) -> Case:
         case = draft.case
         if case.status in ("completed", "cancelled"):
             raise InvalidEvent(f"case {case.id!r} is already {case.status}")
-        _status(draft, "cancelled", "cancel")
+        draft.set_status("cancelled", "cancel")
 
     return _operate(draft, command, "cancel", change, command.reason)
 

@@ -34,6 +34,7 @@ from caseflow.errors import (
     ConcurrencyConflict,
     DuplicateBusinessKey,
     IdempotencyConflict,
+    MessageNotCorrelated,
     StorageError,
 )
 from caseflow.pipeline import commands as c
@@ -44,7 +45,7 @@ from caseflow.pipeline.plan import IdempotencyRecord, Plan
 from caseflow.pipeline.planner import decide
 from caseflow.pipeline.snapshot import INCIDENTS, Snapshot
 from caseflow.pipeline.steps import snapshot_parts
-from caseflow.store import idempotency, snapshot
+from caseflow.store import cases, idempotency, snapshot
 from caseflow.store.cases import new_case_id
 from caseflow.store.writer import apply_plan
 
@@ -62,6 +63,10 @@ def scope_of(command: c.Command) -> str:
     """Where a command's idempotency key is looked up: per case and command, per workflow."""
     if isinstance(command, c.Start):
         return f"start:{command.workflow}"
+    if isinstance(command, c.FireByKey):
+        return f"fire:{command.workflow}:{command.business_key}"
+    if isinstance(command, c.Message):
+        return f"message:{command.message}"
     return f"{command.name}:{command.case_ref()}"
 
 
@@ -70,6 +75,17 @@ def fingerprint(command: c.Command) -> str:
         command.fingerprint_parts(), sort_keys=True, ensure_ascii=False, default=str
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _first(conn: Connection, scope: str, key: str, fingerprint_: str) -> Plan | None:
+    """The first result of a request with this key, if there was one (the same request)."""
+    first = idempotency.lookup(conn, scope, key)
+    if first is None:
+        return None
+    if first.fingerprint != fingerprint_:
+        raise IdempotencyConflict(scope, key)
+    case = Case.from_dict(first.result)
+    return Plan(case=case, base_version=case.version, history_count=0, result=case)
 
 
 class Pipeline:
@@ -103,24 +119,62 @@ class Pipeline:
         # The snapshot first, then the key: a first request that commits in between is
         # seen by the key lookup; one that commits after it makes our write conflict
         # (and the retry finds its key). READ COMMITTED sees each statement's own moment.
-        found, compiled = self._snapshot(conn, command)
         key = command.idempotency_key
         scope = fingerprint_ = ""
         if key is not None:
             scope, fingerprint_ = scope_of(command), fingerprint(command)
-            first = idempotency.lookup(conn, scope, key)
-            if first is not None:
-                if first.fingerprint != fingerprint_:
-                    raise IdempotencyConflict(scope, key)
-                case = Case.from_dict(first.result)
-                return Plan(case=case, base_version=case.version, history_count=0, result=case)
+        target = command
+        correlated: Case | None = None
+        if isinstance(command, (c.FireByKey, c.Message)):
+            # A message seen before is answered before it is correlated again: its case
+            # has moved on and would take it no longer.
+            if key is not None and (first := _first(conn, scope, key, fingerprint_)):
+                return first
+            target, correlated = self._correlate(conn, command)
+        found, compiled = self._snapshot(conn, target)
+        if correlated is not None and (
+            found.case is None or found.case.version != correlated.version
+        ):
+            raise ConcurrencyConflict(correlated.id, correlated.version)  # moved: correlate again
+        if key is not None and (first := _first(conn, scope, key, fingerprint_)):
+            return first
         env = self.env(compiled, conn, new_case=isinstance(command, c.Start))
-        authorise(command, found, env)
-        plan = decide(command, found, env)
+        authorise(target, found, env)
+        plan = decide(target, found, env)
         if key is not None and plan.writes_case and isinstance(plan.result, Case):
             plan.idempotency = IdempotencyRecord(scope, key, fingerprint_, command.name)
         apply_plan(conn, plan)
         return plan
+
+    def _correlate(self, conn: Connection, command: c.FireByKey | c.Message) -> tuple[c.Fire, Case]:
+        """The case a business key (and a message name) point to, and the Fire it becomes."""
+        if isinstance(command, c.FireByKey):
+            ids = cases.find_by_key(conn, command.workflow, command.business_key)
+            head = snapshot.load_head(conn, ids[0]) if ids else None
+            if head is None or head.case is None:
+                raise CaseNotFound(f"{command.workflow} with business key {command.business_key!r}")
+            case, event = head.case, command.event
+        else:
+            takers = []
+            for candidate in cases.with_business_key(conn, command.business_key):
+                if candidate.status != "active":
+                    continue
+                compiled = self.ctx.workflows.compiled(
+                    candidate.workflow, candidate.workflow_version, conn
+                )
+                events = compiled.definition.events.values()
+                takes = [
+                    e.name
+                    for e in events
+                    if e.message == command.message and candidate.state in e.sources
+                ]
+                takers += [(candidate, name) for name in takes]
+            if len(takers) != 1:
+                ids = sorted({t.id for t, _ in takers})
+                raise MessageNotCorrelated(command.message, command.business_key, ids)
+            case, event = takers[0]
+        fire = c.Fire(case_id=case.id, event=event, payload=command.payload, actor=command.actor)
+        return fire, case
 
     def _snapshot(self, conn: Connection, command: c.Command) -> tuple[Snapshot, CompiledWorkflow]:
         if isinstance(command, c.Start):
@@ -181,6 +235,7 @@ class Pipeline:
             other,
             ctx.ballot_key() if self._secret_votes(compiled) else None,
             os.urandom(64),
+            ctx.supervisor_roles,
         )
 
     def _after_integrity_error(

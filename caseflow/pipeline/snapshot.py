@@ -24,6 +24,7 @@ CLOCKS = "clocks"
 VOTES = "votes"
 ITEMS = "items"
 INCIDENTS = "incidents"
+CHILDREN = "children"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,8 @@ class Snapshot:
     incidents: tuple[Incident, ...] = ()
     #: The latest round's sealed ballots, loaded when the command may close it.
     sealed: tuple[bytes, ...] = ()
+    #: Ids of the cases this one started that still run (call activities).
+    children: tuple[str, ...] = ()
 
     @property
     def latest_vote(self) -> VoteRound | None:
@@ -87,4 +90,5 @@ def after(snapshot: Snapshot, plan: Plan) -> Snapshot:
         snapshot.items,
         snapshot.incidents,
         snapshot.sealed,
+        snapshot.children,
     )

@@ -183,3 +183,14 @@ def check(command: c.Command) -> None:
             json_object(command.result, "result")
     elif isinstance(command, c.ResolveIncidents):
         text(command.reason, "reason", TEXT, empty=True, free=True)
+    elif isinstance(command, (c.Assign, c.Delegate)):
+        text(command.to, "to", ACTOR_ID)
+    if isinstance(command, (c.FireByKey, c.Message)):
+        text(command.business_key, "business_key", KEY)
+        if isinstance(command, c.FireByKey):
+            text(command.workflow, "workflow", NAME)
+            text(command.event, "event", NAME)
+        else:
+            text(command.message, "message", NAME)
+        if command.payload is not None:
+            json_object(command.payload, "payload")

@@ -8,7 +8,9 @@ each attempt is then recorded on the case by the pipeline
 gets an incident. A notification goes to the :class:`~caseflow.abc.Notifier` with the
 key ``notify:<timer id>`` (the same on every attempt) and is acknowledged on its own as
 soon as it was sent, so a worker killed mid-batch re-sends at most the one it was
-sending; a notifier that keeps failing ends in an incident, not a silent drop.
+sending; a notifier that keeps failing ends in an incident, not a silent drop. A call
+activity's child is started with the idempotency key ``child:<timer id>``, so a parent
+whose timer is fired twice (a lease ran out mid-start) still has one child.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from caseflow.cases import Actor
 from caseflow.errors import CaseNotFound
-from caseflow.pipeline.commands import ActionDone
+from caseflow.pipeline.commands import ActionDone, ChildStarted, Start
 from caseflow.store import cases, timers
 from caseflow.store.writer import TimerGone
 
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from caseflow.services.sweeper import Sweeper, SweepReport
 
 DISPATCHER = Actor.system("dispatcher")
+CALLER = Actor.system("call")
 
 
 def notification_key(timer: Timer) -> str:
@@ -108,3 +111,32 @@ def deliver(sweeper: Sweeper, notices: list[Timer], report: SweepReport) -> None
         with ctx.db.write() as conn:
             if timers.finish(conn, timer.id, ctx.now()):
                 report.fired["notify"] += 1
+
+
+def child_key(timer: Timer) -> str:
+    return f"child:{timer.id}"
+
+
+def start_child(sweeper: Sweeper, timer: Timer, report: SweepReport) -> None:
+    """Start the child case of a call activity, then record it on the parent."""
+    payload = timer.payload or {}
+    start = Start(
+        workflow=str(payload.get("workflow")),
+        data=payload.get("data") or {},
+        org=payload.get("org"),
+        parent_id=timer.case_id,
+        idempotency_key=child_key(timer),
+        actor=CALLER,
+    )
+    try:
+        child = sweeper.pipeline.run(start).case
+        sweeper.pipeline.run(
+            ChildStarted(case_id=timer.case_id, timer=timer, child_id=child.id, actor=CALLER)
+        )
+    except (TimerGone, CaseNotFound):
+        report.skipped += 1
+        return
+    except Exception as exc:  # noqa: BLE001 - a child that cannot start is the parent's incident
+        sweeper.failed(timer, exc, report)
+        return
+    report.fired["child_start"] += 1

@@ -12,7 +12,20 @@ from typing import TYPE_CHECKING, Any
 from caseflow import machine
 from caseflow.errors import CaseNotFound, IncidentNotFound, VoteError
 from caseflow.pipeline import validate
-from caseflow.store import cases, clocks, history, incidents, listing, timers, votes, workitems
+from caseflow.pipeline.authz import can_work_on
+from caseflow.store import (
+    cases,
+    clocks,
+    definitions,
+    history,
+    incidents,
+    listing,
+    timers,
+    votes,
+    workitems,
+    worklists,
+)
+from caseflow.store.worklists import Target
 from caseflow.views import CaseRow, ClockView, EventChoice, PendingAction, VoteView, clock_status
 from caseflow.voting import Counts, VoteRule, decide
 
@@ -117,6 +130,93 @@ class Queries:
                 )
             )
         return rows
+
+    # -- worklists ------------------------------------------------------------------------
+
+    def _targets(
+        self, conn: Any, actor: Actor, workflow: str | None, state: str | None
+    ) -> tuple[list[Target], bool]:
+        """The (workflow versions, state, unit) an actor works on, and whether they
+        supervise (see every task, claimed or not, in every state with a manual event)."""
+        ctx = self.ctx
+        supervisor = bool(actor.roles.intersection(ctx.supervisor_roles | ctx.operator_roles))
+        grouped: dict[tuple[str, str, str | None], list[int]] = {}
+        for name, version, _ in definitions.versions(conn):
+            if workflow is not None and name != workflow:
+                continue
+            definition = ctx.workflows.compiled(name, version, conn).definition
+            unit: str | None = None
+            if definition.org_scope and not actor.roles.intersection(definition.public_roles):
+                if not actor.org:
+                    continue  # an actor of no unit acts on no case of an org-scoped workflow
+                unit = actor.org
+            for spec in definition.states.values():
+                if spec.final or (state is not None and spec.name != state):
+                    continue
+                if supervisor:
+                    works = any(
+                        spec.name in e.sources and not e.automatic
+                        for e in definition.events.values()
+                    )
+                else:
+                    works = can_work_on(definition, spec.name, actor)
+                if works:
+                    grouped.setdefault((name, spec.name, unit), []).append(version)
+        targets = [Target(w, tuple(v), s, u) for (w, s, u), v in sorted(grouped.items())]
+        return targets, supervisor
+
+    def worklist(
+        self,
+        actor: Actor,
+        *,
+        workflow: str | None = None,
+        state: str | None = None,
+        org: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[CaseRow]:
+        """
+        The active cases ``actor`` works on now, most urgent first: breached, warned, then
+        by the soonest due time. Cases someone else claimed are left out, except for
+        supervisors, who see every task (``Engine(supervisor_roles=...)``).
+        """
+        validate.actor(actor)
+        limit, offset = validate.page(limit, offset)
+        for name, value in (("workflow", workflow), ("state", state), ("org", org)):
+            if value is not None:
+                validate.text(value, name, validate.ORG)
+        with self.ctx.db.read() as conn:
+            targets, supervisor = self._targets(conn, actor, workflow, state)
+            found = worklists.worklist(
+                conn,
+                targets,
+                actor.id,
+                claimed_by_others=supervisor,
+                org=org,
+                limit=limit,
+                offset=offset,
+            )
+        return self.rows_for(found)
+
+    def worklist_counts(
+        self, actor: Actor, *, workflow: str | None = None, org: str | None = None
+    ) -> dict[tuple[str, str], tuple[int, int]]:
+        """(workflow, state) -> (cases, of them breached) on ``actor``'s worklist."""
+        validate.actor(actor)
+        for name, value in (("workflow", workflow), ("org", org)):
+            if value is not None:
+                validate.text(value, name, validate.ORG)
+        with self.ctx.db.read() as conn:
+            targets, supervisor = self._targets(conn, actor, workflow, None)
+            return worklists.counts(conn, targets, actor.id, claimed_by_others=supervisor, org=org)
+
+    def children(self, case_id: str) -> list[Case]:
+        """The cases this case started (call activities), oldest first."""
+        validate.text(case_id, "case_id", validate.CASE_ID)
+        with self.ctx.db.read() as conn:
+            if cases.load(conn, case_id) is None:
+                raise CaseNotFound(case_id)
+            return cases.children(conn, case_id)
 
     def clocks(self, case_id: str) -> list[ClockView]:
         """Every clock the case has had, with its status (running/warned/breached/...)."""

@@ -123,6 +123,8 @@ class Sweeper:
         for timer in claimed:
             if timer.kind == "action":
                 dispatch.run_action(self, timer, report)
+            elif timer.kind == "child_start":
+                dispatch.start_child(self, timer, report)
             elif timer.kind not in ("warn", "notify"):
                 self.fire_one(timer, report)
 

@@ -13,6 +13,7 @@ from caseflow.store.fast import Op, Prepared
 from caseflow.store.tables import cases
 
 if TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import Sequence
 
     from sqlalchemy.engine import Connection
@@ -38,6 +39,7 @@ FIELDS: dict[str, str] = {
     "business_key": "business_key",
     "escalation_level": "escalation_level",
     "assignee": "assignee",
+    "parent_id": "parent_id",
 }
 COLUMNS = tuple(cases.c[column] for column in FIELDS.values())
 _NAMES = tuple(FIELDS)
@@ -46,6 +48,16 @@ _NAMES = tuple(FIELDS)
 def case_from_row(row: Sequence[Any]) -> Case:
     """A :class:`Case` from the first ``len(COLUMNS)`` values of a row selecting COLUMNS."""
     return Case(**dict(zip(_NAMES, row, strict=False)))
+
+
+class Row(NamedTuple):
+    """What one command writes of a case row besides the case itself."""
+
+    case: Case
+    expected: int | None
+    history_count: int
+    urgency: int = 3
+    next_due: dt.datetime | None = None
 
 
 class Head(NamedTuple):
@@ -58,7 +70,7 @@ class Head(NamedTuple):
 # The hot statements are built once: building and cache-keying a SQLAlchemy statement
 # per call cost more than the database's own work (bench/BENCHMARKS.md).
 _LOAD = Prepared(select(*COLUMNS, cases.c.history_count).where(cases.c.id == bindparam("b_id")))
-_INSERT_COLUMNS = (*FIELDS.values(), "history_count")
+_INSERT_COLUMNS = (*FIELDS.values(), "history_count", "urgency", "next_due")
 _INSERT = Prepared(
     insert(cases).values({c: bindparam(c, type_=cases.c[c].type) for c in _INSERT_COLUMNS}).inline()
 )
@@ -76,6 +88,8 @@ _UPDATE = Prepared(
         escalation_level=bindparam("b_escalation_level"),
         assignee=bindparam("b_assignee"),
         history_count=bindparam("b_history_count"),
+        urgency=bindparam("b_urgency"),
+        next_due=bindparam("b_next_due", type_=cases.c.next_due.type),
     )
 )
 
@@ -94,19 +108,17 @@ def load_many(conn: Connection, case_ids: Sequence[str]) -> dict[str, Head]:
     return {r[0]: Head(case_from_row(r), r[-1]) for r in rows}
 
 
-def insert_op(case: Case, history_count: int) -> Op:
-    values = {column: getattr(case, name) for name, column in FIELDS.items()}
-    return Op(_INSERT, [{**values, "history_count": history_count}])
+def insert_op(row: Row) -> Op:
+    values = {column: getattr(row.case, name) for name, column in FIELDS.items()}
+    extra = {"history_count": row.history_count, "urgency": row.urgency, "next_due": row.next_due}
+    return Op(_INSERT, [{**values, **extra}])
 
 
-def insert_case(conn: Connection, case: Case, history_count: int) -> None:
-    insert_op(case, history_count).run(conn)
-
-
-def _update_params(case: Case, expected: int, history_count: int) -> dict[str, Any]:
+def _update_params(row: Row) -> dict[str, Any]:
+    case = row.case
     return {
         "b_id": case.id,
-        "b_expected": expected,
+        "b_expected": row.expected,
         "b_workflow_version": case.workflow_version,
         "b_state": case.state,
         "b_status": case.status,
@@ -116,20 +128,18 @@ def _update_params(case: Case, expected: int, history_count: int) -> dict[str, A
         "b_updated_at": case.updated_at,
         "b_escalation_level": case.escalation_level,
         "b_assignee": case.assignee,
-        "b_history_count": history_count,
+        "b_history_count": row.history_count,
+        "b_urgency": row.urgency,
+        "b_next_due": row.next_due,
     }
 
 
-def update_op(changes: Sequence[tuple[Case, int, int]]) -> Op:
+def update_op(rows: Sequence[Row]) -> Op:
     """
-    Write ``(case, expected version, history count)`` rows where each row is still at its
-    expected version (one executemany); the row count says how many were written.
+    Write case rows where each is still at its expected version (one executemany); the
+    row count says how many were written.
     """
-    return Op(_UPDATE, [_update_params(c, e, n) for c, e, n in changes])
-
-
-def update_cases(conn: Connection, changes: Sequence[tuple[Case, int, int]]) -> int:
-    return update_op(changes).run(conn)
+    return Op(_UPDATE, [_update_params(r) for r in rows])
 
 
 def running_counts(conn: Connection) -> dict[tuple[str, int], int]:
@@ -166,3 +176,26 @@ def find_by_key(conn: Connection, workflow: str, business_key: str) -> list[str]
         select(cases.c.id).where(cases.c.workflow == workflow, cases.c.business_key == business_key)
     )
     return [r[0] for r in rows]
+
+
+def with_business_key(conn: Connection, business_key: str) -> list[Case]:
+    """The cases of any workflow with this business key (one per workflow at most)."""
+    rows = conn.execute(select(*COLUMNS).where(cases.c.business_key == business_key))
+    return [case_from_row(r) for r in rows]
+
+
+def open_children(conn: Connection, parent_id: str) -> list[str]:
+    """Ids of the active or suspended cases this case started."""
+    rows = conn.execute(
+        select(cases.c.id)
+        .where(cases.c.parent_id == parent_id, cases.c.status.in_(["active", "suspended"]))
+        .order_by(cases.c.id)
+    )
+    return [r[0] for r in rows]
+
+
+def children(conn: Connection, parent_id: str) -> list[Case]:
+    rows = conn.execute(
+        select(*COLUMNS).where(cases.c.parent_id == parent_id).order_by(cases.c.created_at)
+    )
+    return [case_from_row(r) for r in rows]

@@ -95,7 +95,7 @@ def find_cases(
     if status is not None:
         where.append(cases.c.status == status)
     if org is not None:
-        where.append(_org_condition(org, include_sub_orgs=include_sub_orgs))
+        where.append(org_condition(org, include_sub_orgs=include_sub_orgs))
     if since is not None:
         where.append(cases.c.created_at >= since)
     if stuck:
@@ -157,7 +157,7 @@ def _overdue_by_due(
         window *= 4
 
 
-def _org_condition(org: str, *, include_sub_orgs: bool) -> ColumnElement[bool]:
+def org_condition(org: str, *, include_sub_orgs: bool) -> ColumnElement[bool]:
     org = org.rstrip("/")
     if not include_sub_orgs:
         return cases.c.org == org

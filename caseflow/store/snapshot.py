@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, select
 
-from caseflow.pipeline.snapshot import INCIDENTS, ITEMS, VOTES, Snapshot, VoteCounts, Voter
+from caseflow.pipeline.snapshot import (
+    CHILDREN,
+    INCIDENTS,
+    ITEMS,
+    VOTES,
+    Snapshot,
+    VoteCounts,
+    Voter,
+)
 from caseflow.store import cases as case_rows
 from caseflow.store import clocks as clock_rows
 from caseflow.store import incidents, votes, workitems
@@ -65,7 +73,7 @@ def load_parts(
     the next ballot is the electorate's last (the command may close the round).
     """
     case = head.case
-    if case is None or not parts.intersection({VOTES, ITEMS, INCIDENTS}):
+    if case is None or not parts.intersection({VOTES, ITEMS, INCIDENTS, CHILDREN}):
         return head
     rounds: tuple[VoteRound, ...] = ()
     counts = None
@@ -87,6 +95,7 @@ def load_parts(
                 sealed = tuple(votes.sealed_ballots(conn, latest.id))
     items = tuple(workitems.load(conn, case.id)) if ITEMS in parts else ()
     found = tuple(incidents.find(conn, case_id=case.id)) if INCIDENTS in parts else ()
+    children = tuple(case_rows.open_children(conn, case.id)) if CHILDREN in parts else ()
     return Snapshot(
         case,
         head.history_count,
@@ -97,6 +106,7 @@ def load_parts(
         items,
         found,
         sealed,
+        children,
     )
 
 

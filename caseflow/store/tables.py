@@ -92,10 +92,18 @@ cases = Table(
     Column("assignee", String(200), nullable=True),
     # the number of history lines: the next one is history_count + 1 (cf_history.seq)
     Column("history_count", Integer, nullable=False, server_default="0"),
+    # for worklists, kept by every command: 0 breached, 1 warned, 2 a clock runs, 3 none;
+    # and the soonest due time of its running clocks
+    Column("urgency", Integer, nullable=False, server_default="3"),
+    Column("next_due", UTCDateTime, nullable=True),
+    # the case that started this one (a call activity)
+    Column("parent_id", Id, nullable=True),
     UniqueConstraint("workflow", "business_key"),
     Index(None, "workflow", "state"),
     Index(None, "org"),
     Index(None, "created_at", "id"),  # the default listing order, paged
+    Index(None, "status", "urgency", "next_due", "id"),  # worklists, most urgent first
+    Index(None, "parent_id"),
 )
 
 history = Table(

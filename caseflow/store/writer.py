@@ -126,6 +126,10 @@ def _open_incidents(conn: Connection, plan: Plan) -> None:
             op.note["incident"] = number
 
 
+def _row(plan: Plan) -> cases.Row:
+    return cases.Row(plan.case, plan.base_version, plan.history_count, plan.urgency, plan.next_due)
+
+
 def apply_plan(conn: Connection, plan: Plan) -> None:
     """Write one plan (see the module docstring for the order)."""
     if plan.timer is not None:
@@ -134,11 +138,8 @@ def apply_plan(conn: Connection, plan: Plan) -> None:
         return
     _open_incidents(conn, plan)
     case_id = plan.case.id
-    first = (
-        cases.insert_op(plan.case, plan.history_count)
-        if plan.base_version is None
-        else cases.update_op([(plan.case, plan.base_version, plan.history_count)])
-    )
+    row = _row(plan)
+    first = cases.insert_op(row) if plan.base_version is None else cases.update_op([row])
     counts = send(
         conn,
         [
@@ -147,7 +148,8 @@ def apply_plan(conn: Connection, plan: Plan) -> None:
             clocks.save_op([(case_id, state, exists) for state, exists in plan.clocks]),
             timers.cancel_op([(case_id, name) for name in plan.cancel]),
             timers.arm_op(
-                [(case_id, t) for t in plan.arm], plan.recorded_at or plan.case.updated_at
+                [(case_id, t) for t in plan.arm] + plan.arm_elsewhere,
+                plan.recorded_at or plan.case.updated_at,
             ),
         ],
     )
@@ -164,10 +166,8 @@ def apply_plans(conn: Connection, plans: Sequence[Plan]) -> None:
     writing = [p for p in plans if p.writes_case]
     if not writing:
         return
-    changes = [
-        (p.case, p.base_version, p.history_count) for p in writing if p.base_version is not None
-    ]
-    if cases.update_cases(conn, changes) != len(changes):
+    changes = [_row(p) for p in writing if p.base_version is not None]
+    if cases.update_op(changes).run(conn) != len(changes):
         first = writing[0]
         raise ConcurrencyConflict(first.case.id, first.base_version or 0)
     for plan in writing:
@@ -176,7 +176,11 @@ def apply_plans(conn: Connection, plans: Sequence[Plan]) -> None:
     clocks.save(conn, [(p.case.id, s, exists) for p in writing for s, exists in p.clocks])
     timers.cancel(conn, [(p.case.id, name) for p in writing for name in p.cancel])
     now = writing[0].recorded_at or writing[0].case.updated_at
-    timers.arm(conn, [(p.case.id, t) for p in writing for t in p.arm], now)
+    timers.arm(
+        conn, [(p.case.id, t) for p in writing for t in p.arm] + [
+            e for p in writing for e in p.arm_elsewhere
+        ], now,
+    )  # fmt: skip
     for plan in writing:
         _rest(conn, plan)
 

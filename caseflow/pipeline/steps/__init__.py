@@ -3,7 +3,7 @@ Step kinds, registered in one place.
 
 The order is the order in which they see a move: clocks first (so a vote or a work item
 opened by the move sees the clocks as they are after it), then votes, parallel work
-items, and the side effects queued last.
+items, who works on the case (tasks), child cases (calls), and the side effects last.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from caseflow.pipeline.steps.base import StepKind
+from caseflow.pipeline.steps.call import CallStep
 from caseflow.pipeline.steps.clock import ClockStep
 from caseflow.pipeline.steps.outbox import OutboxStep
 from caseflow.pipeline.steps.parallel import ParallelStep
+from caseflow.pipeline.steps.task import TaskStep
 from caseflow.pipeline.steps.vote import VoteStep
 
 if TYPE_CHECKING:
@@ -22,7 +24,14 @@ if TYPE_CHECKING:
     from caseflow.definitions.model import WorkflowDef
     from caseflow.pipeline.draft import Draft
 
-STEP_KINDS: tuple[StepKind, ...] = (ClockStep(), VoteStep(), ParallelStep(), OutboxStep())
+STEP_KINDS: tuple[StepKind, ...] = (
+    ClockStep(),
+    VoteStep(),
+    ParallelStep(),
+    TaskStep(),
+    CallStep(),
+    OutboxStep(),
+)
 
 #: Timer kind -> the step kind that decides its effect.
 TIMER_OWNERS: dict[str, StepKind] = {k: kind for kind in STEP_KINDS for k in kind.timer_kinds}
