@@ -25,8 +25,8 @@ if _typing.TYPE_CHECKING:
     from caseflow.errors import Forbidden as Forbidden
     from caseflow.errors import IdempotencyConflict as IdempotencyConflict
     from caseflow.errors import IncidentNotFound as IncidentNotFound
-    from caseflow.errors import MessageNotCorrelated as MessageNotCorrelated
     from caseflow.errors import InvalidEvent as InvalidEvent
+    from caseflow.errors import MessageNotCorrelated as MessageNotCorrelated
     from caseflow.errors import StorageError as StorageError
     from caseflow.errors import VoteError as VoteError
     from caseflow.errors import WorkflowNotFound as WorkflowNotFound
@@ -40,6 +40,7 @@ if _typing.TYPE_CHECKING:
     from caseflow.views import EventChoice as EventChoice
     from caseflow.views import PendingAction as PendingAction
     from caseflow.views import VoteView as VoteView
+    from caseflow.views import WorkRow as WorkRow
 
 #: Public name -> the module that defines it.
 _HOMES: dict[str, str] = {
@@ -63,6 +64,7 @@ _HOMES: dict[str, str] = {
     "WorkflowNotFound": "caseflow.errors",
     "Incident": "caseflow.records",
     "Timer": "caseflow.records",
+    "WorkRow": "caseflow.views",
     "WorkItem": "caseflow.records",
     "MigrationReport": "caseflow.services.migration",
     "SweepReport": "caseflow.services.sweeper",
@@ -101,6 +103,7 @@ __all__ = [
     "VoteError",
     "VoteView",
     "WorkItem",
+    "WorkRow",
     "WorkflowNotFound",
 ]
 

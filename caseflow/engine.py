@@ -28,7 +28,6 @@ from caseflow.services.migration import MigrationReport, Migrations
 from caseflow.services.queries import Queries
 from caseflow.services.sweeper import Sweeper, SweepReport
 from caseflow.store.db import DEFAULT_URL, Database, connect, resolve_ballot_secret
-from caseflow.views import ClockView
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -44,7 +43,7 @@ if TYPE_CHECKING:
     from caseflow.orgs import OrgTree, OrgUnit
     from caseflow.records import Incident, Timer, WorkItem
     from caseflow.store.listing import Sort
-    from caseflow.views import CaseRow, EventChoice, PendingAction, VoteView
+    from caseflow.views import CaseRow, ClockView, EventChoice, PendingAction, VoteView, WorkRow
 
 #: The roles that may run operators' actions unless the deployment says otherwise.
 DEFAULT_OPERATOR_ROLES = ("operator",)
@@ -321,8 +320,7 @@ class Engine:
         plan = self.pipeline.run(
             c.ExtendClock(case_id=case_id, clock=clock, reason=reason, actor=actor)
         )
-        tz = self.workflow(plan.case.workflow, plan.case.workflow_version).timezone
-        return ClockView.of(plan.result, self.ctx.now(), tz)
+        return self.queries.clock_view(plan.case, plan.result, self.ctx.now())
 
     def overdue(self, *, limit: int = 100, offset: int = 0) -> list[tuple[Case, ClockView]]:
         """Cases with a running clock past its due time, most overdue first."""
@@ -426,7 +424,7 @@ class Engine:
 
     # -- worklists, tasks, messages, child cases ----------------------------------------
 
-    def worklist(self, actor: Actor, **filters: Any) -> list[CaseRow]:
+    def worklist(self, actor: Actor, **filters: Any) -> list[WorkRow]:
         """The active cases ``actor`` works on, most urgent first (breached, warned, then the
         soonest due); others' claimed cases only for supervisors. Filters: ``workflow``,
         ``state``, ``org``, ``limit``, ``offset``."""
@@ -437,6 +435,13 @@ class Engine:
     ) -> dict[tuple[str, str], tuple[int, int]]:
         """(workflow, state) -> (cases, of them breached) on ``actor``'s worklist."""
         return self.queries.worklist_counts(actor, **filters)
+
+    def task_counts(
+        self, roles: Sequence[str], **filters: Any
+    ) -> dict[tuple[str, str, str], tuple[int, int]]:
+        """For dashboards: (org unit, workflow, state) -> (open tasks, of them breached) in
+        the states holders of ``roles`` work on; filters ``org`` (and below), ``workflow``."""
+        return self.queries.task_counts(roles, **filters)
 
     def claim(self, case_id: str, *, actor: Actor, **guards: Any) -> Case:
         """Take an unassigned case: it leaves the other actors' worklists. Two actors

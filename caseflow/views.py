@@ -10,15 +10,19 @@ Plain frozen dataclasses with a JSON form (``to_dict()``, the field names the CL
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from caseflow.clocks.periods import Due, remaining
 from caseflow.clocks.runtime import local_day
 
 if TYPE_CHECKING:
     import datetime as dt
 
+    from caseflow.abc import Calendar
     from caseflow.cases import Case
+    from caseflow.clocks.durations import Unit
     from caseflow.clocks.runtime import ClockState
+    from caseflow.definitions.model import WorkflowDef
 
 
 def _iso(value: dt.datetime | dt.date | None) -> str | None:
@@ -27,7 +31,14 @@ def _iso(value: dt.datetime | dt.date | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class ClockView:
-    """A clock of a case as a listing shows it: status, due time, days left."""
+    """
+    A clock of a case as a listing shows it: status, due time, and what is left.
+
+    ``days_left`` is calendar days from today to the last day; ``left`` is what is left
+    in the clock's own unit (``left_unit``: working days for a ``workdays`` limit, counting
+    today if it is one; hours for an ``hours`` limit), negative once overdue
+    (:func:`caseflow.clocks.periods.remaining`). Both None unless the clock runs.
+    """
 
     name: str
     status: str
@@ -38,12 +49,26 @@ class ClockView:
     extensions: int
     escalation_step: int
     state: ClockState
+    left: int | None = None
+    left_unit: str | None = None
 
     @classmethod
-    def of(cls, state: ClockState, now: dt.datetime, tz: str) -> ClockView:
-        days_left = None
-        if state.last_day is not None and state.phase == "running":
-            days_left = (state.last_day - local_day(now, tz)).days
+    def of(
+        cls,
+        state: ClockState,
+        now: dt.datetime,
+        tz: str,
+        calendar: Calendar | None = None,
+        unit: str | None = None,
+    ) -> ClockView:
+        days_left = left = None
+        last_day, due_at = state.last_day, state.due_at
+        if state.phase == "running" and last_day is not None:
+            days_left = (last_day - local_day(now, tz)).days
+            if calendar is not None and unit is not None and due_at is not None:
+                due = Due(last_day, due_at, state.provisional)
+                found = remaining(due, now, calendar, tz, cast("Unit", unit))
+                left, unit = found.amount, found.unit
         return cls(
             state.name,
             state.status,
@@ -54,7 +79,18 @@ class ClockView:
             state.extensions,
             state.escalation_step,
             state,
+            left,
+            unit if left is not None else None,
         )
+
+    @classmethod
+    def of_case(
+        cls, state: ClockState, now: dt.datetime, definition: WorkflowDef, calendar: Calendar | None
+    ) -> ClockView:
+        """The view with ``left`` in the unit of the limit the clock runs under."""
+        spec = definition.clocks.get(state.name.partition("@")[0])
+        unit = spec.limit_for(state.level, state.variant).unit if spec is not None else None
+        return cls.of(state, now, definition.timezone, calendar, unit)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -64,6 +100,8 @@ class ClockView:
             "due_at": _iso(self.due_at),
             "provisional": self.provisional,
             "days_left": self.days_left,
+            "left": self.left,
+            "left_unit": self.left_unit,
             "extensions": self.extensions,
             "escalation_step": self.escalation_step,
         }
@@ -133,6 +171,28 @@ class CaseRow:
             "next_due": _iso(self.next_due),
             "last_day": _iso(self.last_day),
             "open_incidents": self.open_incidents,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class WorkRow(CaseRow):
+    """
+    A case on a worklist: the listing row, the state's title, the events the actor may
+    fire now (guards are checked when they fire), and the running clock due soonest with
+    what is left of it in its own unit (``clock.left``, ``clock.left_unit``) and in
+    calendar days (``clock.days_left``).
+    """
+
+    state_title: str = ""
+    events: tuple[str, ...] = ()
+    clock: ClockView | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **CaseRow.to_dict(self),
+            "state_title": self.state_title,
+            "events": list(self.events),
+            "clock": None if self.clock is None else self.clock.to_dict(),
         }
 
 

@@ -31,6 +31,7 @@ EXPORTED = [
     "VoteError",
     "VoteView",
     "WorkItem",
+    "WorkRow",
     "WorkflowNotFound",
 ]
 

@@ -39,7 +39,7 @@ data:
     paid: {type: boolean}
 states:
   submitted: {initial: true}
-  reviewing: {assignee: {role: head}}
+  reviewing: {assignee: {role: head, unit: county/town-a}}
   inspecting:
     call:
       workflow: inspection
@@ -146,6 +146,17 @@ class TestWorklist:
         assert rows[0].clock_status == "breached"
         assert eng.worklist_counts(CLERK_A) == {("permit", "submitted"): (2, 1)}
 
+    def test_task_counts_per_unit_for_a_dashboard_include_claimed_cases(self, eng: Engine):
+        a1, _ = start(eng), start(eng)
+        start(eng, org=OTHER)
+        eng.claim(a1, actor=CLERK_A)
+        assert eng.task_counts(["clerk"]) == {
+            (UNIT, "permit", "submitted"): (2, 0),
+            (OTHER, "permit", "submitted"): (1, 0),
+        }
+        assert eng.task_counts(["clerk"], org=OTHER) == {(OTHER, "permit", "submitted"): (1, 0)}
+        assert eng.task_counts(["inspector"]) == {}
+
     def test_a_claim_takes_the_case_off_the_other_clerks_list(self, eng: Engine):
         case_id = start(eng)
         claimed = eng.claim(case_id, actor=CLERK_A)
@@ -208,6 +219,10 @@ class TestWorklist:
         assert case.assignee is None
         assert [r.case.id for r in eng.worklist(HEAD)] == [case_id]
         assert eng.worklist(CLERK_A) == []
+        county_head = Actor("head-0", {"head"}, "county")  # may act (org scope), not its task
+        assert eng.worklist(county_head) == []
+        with pytest.raises(Forbidden, match="does not work on cases in state 'reviewing'"):
+            eng.claim(case_id, actor=county_head)
 
     def test_filters_and_pages(self, eng: Engine):
         made = [start(eng) for _ in range(5)]
@@ -281,6 +296,7 @@ class TestChildCases:
         assert eng.fire_due().total == 0  # not started twice
         started = [h.details for h in eng.history(parent) if h.kind == "call"]
         assert started[-1]["child"] == child.id
+        assert eng.history(child.id)[0].details["parent_id"] == parent  # linked both ways
 
     def test_the_childs_outcome_moves_the_waiting_parent(self, eng: Engine):
         parent = self._inspecting(eng)
@@ -327,8 +343,44 @@ class TestWorklistCommand:
         shown = runner.invoke(cli, args, env={"COLUMNS": "200"})
         assert mine in shown.output
         assert taken not in shown.output
+        shown_case = runner.invoke(cli, ["cases", "show", mine, "--db", db_url, "--json"])
+        assert json.loads(shown_case.output)["children"] == []
         counted = runner.invoke(cli, [*args, "--counts"])
         assert counted.output.strip() == "permit submitted: 1"
         refused = runner.invoke(cli, ["worklist", *base, "--as", "system"])
         assert refused.exit_code == 2
         assert "reserved for the engine" in refused.output
+
+
+class TestWorkRows:
+    def test_a_row_names_the_state_the_actors_events_and_workdays_left(self, eng: Engine):
+        case_id = start(eng)  # Mon 21 Sep 2026: decision ends Sun 11 Oct -> Mon 12 Oct
+        eng.clock.advance(days=4)  # type: ignore[attr-defined]  # Fri 25 Sep (中秋节)
+        (row,) = eng.worklist(CLERK_A)
+        assert row.case.id == case_id
+        assert row.events == ("accept", "withdraw")
+        assert row.clock is not None
+        assert row.clock.last_day.isoformat() == "2026-10-12"
+        assert row.clock.days_left == 17
+        # in the limit's unit, today included while it is still ahead (25 Sep .. 12 Oct)
+        assert (row.clock.left, row.clock.left_unit) == (18, "days")
+        assert row.to_dict()["clock"]["left_unit"] == "days"
+        assert row.state_title == ""
+
+    def test_a_workday_clock_counts_working_days_left_across_national_day(self, make_engine, clock):
+        eng = make_engine()
+        clerk = Actor("window.li", {"window_clerk"}, "hainan/lingshui/service-centre")
+        reviewer = Actor("review.wang", {"reviewer"}, "hainan/lingshui/market-bureau")
+        clock.set("2026-09-28T09:00")
+        data = {"applicant": "王五", "matter": "小餐饮登记", "delivery": "window"}
+        case = eng.start("administrative_approval", data=data, actor=clerk)
+        eng.fire(case.id, "accept", actor=clerk)  # 20 workdays (行政许可法 art. 42)
+        (row,) = [r for r in eng.worklist(reviewer) if r.case.id == case.id]
+        assert row.clock is not None
+        assert row.clock.left_unit == "workdays"
+        # counted from 29 Sep (民法典 art. 201): 29-30 Sep, 8-9 Oct, Sat 10 Oct (调休 make-up
+        # day), then five a week: Oct 1-7 is the National Day holiday
+        assert row.clock.last_day.isoformat() == "2026-10-30"
+        assert row.clock.left == 21  # today is a working day still ahead
+        assert row.clock.days_left == 32
+        assert "start_review" in row.events

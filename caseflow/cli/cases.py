@@ -20,7 +20,7 @@ from caseflow.cli.common import (
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from caseflow.cases import Actor, Case
     from caseflow.engine import Engine
@@ -141,7 +141,7 @@ def list_cases(
 
 
 def print_rows(
-    rows: list[CaseRow], clocks: list[str] | None = None, *, assignee: bool = False
+    rows: Sequence[CaseRow], clocks: list[str] | None = None, *, assignee: bool = False
 ) -> None:
     """Case rows as a grid, coloured by clock status (``clocks``: the clock of each row)."""
     from caseflow.cli.common import local_time
@@ -214,9 +214,14 @@ def show(db: str, workflows: tuple[str, ...], case_id: str, as_json: bool) -> No
         incidents = engine.incidents(case_id=case_id)
         events = listing.event_choices(engine, case)
         pending = listing.pending_actions(engine, case_id)
+        children = engine.children(case_id)
         now = engine.clock.now()
     if as_json:
         out = case.to_dict()
+        out["children"] = [
+            {"id": c.id, "workflow": c.workflow, "state": c.state, "status": c.status}
+            for c in children
+        ]
         out["clocks"] = [_clock_json(c, now) for c in clocks]
         out["incidents"] = [listing.incident_json(i) for i in incidents]
         out["events"] = [listing.event_json(e) for e in events]
@@ -235,6 +240,13 @@ def show(db: str, workflows: tuple[str, ...], case_id: str, as_json: bool) -> No
         f"state [bold]{esc(case.state)}[/]  {esc(case.status)}  org {esc(case.org or '-')}  "
         f"version {case.version}" + (f"  assignee {esc(case.assignee)}" if case.assignee else "")
     )
+    if case.parent_id:
+        out_console.print(f"started by case {esc(case.parent_id)} (a call activity)")
+    for child in children:
+        out_console.print(
+            f"child case {esc(child.id)}: {esc(child.workflow)}, {esc(child.state)} "
+            f"({esc(child.status)})"
+        )
     out_console.print(highlighted_json(case.data))
     if clocks:
         out_console.print(clocks_table(clocks, definition.timezone, now))

@@ -459,8 +459,12 @@ def build(
         assignee = st.assignee if st is not None else None
         if assignee is None:
             continue
-        if (assignee.data is None) == (assignee.role is None):
-            reporter.add(("states", n, "assignee"), "give exactly one of 'data' or 'role'")
+        by_holder = assignee.role is not None or assignee.unit is not None
+        if (assignee.data is None) == (not by_holder):
+            reporter.add(
+                ("states", n, "assignee"),
+                "give 'data' (a person named in the case data), or 'role' and/or 'unit'",
+            )
         if assignee.role is not None:
             refs.roles_([assignee.role], ("states", n, "assignee", "role"))
     declared = list(header.actions) if header is not None else []
@@ -513,6 +517,9 @@ def build(
                 on_exit=hooks[n][1],
                 assignee_data=s.assignee.data if s.assignee else None,
                 assignee_role=s.assignee.role if s.assignee else None,
+                assignee_unit=s.assignee.unit.rstrip("/")
+                if s.assignee and s.assignee.unit
+                else None,
                 call=calls.get(n),
             )
             for n, s in states.items()

@@ -94,8 +94,9 @@ def _state(state: StateDef) -> dict[str, Any]:
         out["on_exit"] = _refs(state.on_exit)
     if state.assignee_data is not None:
         out["assignee"] = {"data": state.assignee_data}
-    elif state.assignee_role is not None:
-        out["assignee"] = {"role": state.assignee_role}
+    elif state.assignee_role is not None or state.assignee_unit is not None:
+        holder = {"role": state.assignee_role, "unit": state.assignee_unit}
+        out["assignee"] = {k: v for k, v in holder.items() if v is not None}
     if state.call is not None:
         call = state.call
         out["call"] = {

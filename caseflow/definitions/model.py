@@ -102,6 +102,7 @@ class StateDef(BaseModel):
     #: Who works on it: the person named at this path of the case data, or one role.
     assignee_data: str | None = None
     assignee_role: str | None = None
+    assignee_unit: str | None = None
     call: CallDef | None = None
 
 

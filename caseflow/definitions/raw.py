@@ -132,6 +132,10 @@ class RawAssignee(BaseModel):
 
     data: Annotated[str, Field(pattern=_PATH, max_length=200)] | None = None
     role: Name | None = None
+    #: Only actors of this org unit (or below it) work on the state, e.g. a county bureau.
+    unit: Annotated[str, Field(min_length=1, max_length=500, pattern=r"^[^\x00-\x1f]+$")] | None = (
+        None
+    )
 
 
 class RawCall(BaseModel):

@@ -104,9 +104,11 @@ def authorise(command: c.Command, snapshot: Snapshot, env: Env) -> None:
 
 def can_work_on(definition: WorkflowDef, state: str, actor: Actor) -> bool:
     """Whether ``actor`` works on cases in ``state``: they may fire one of its events (and
-    hold the state's assignee role, if it names one)."""
+    hold the state's assignee role and belong to its assignee unit, if it names them)."""
     spec = definition.states[state]
     if spec.assignee_role is not None and spec.assignee_role not in actor.roles:
+        return False
+    if spec.assignee_unit is not None and not within(actor.org, spec.assignee_unit):
         return False
     return any(
         state in e.sources and not e.automatic and actor.roles.intersection(e.roles)

@@ -26,7 +26,15 @@ from caseflow.store import (
     worklists,
 )
 from caseflow.store.worklists import Target
-from caseflow.views import CaseRow, ClockView, EventChoice, PendingAction, VoteView, clock_status
+from caseflow.views import (
+    CaseRow,
+    ClockView,
+    EventChoice,
+    PendingAction,
+    VoteView,
+    WorkRow,
+    clock_status,
+)
 from caseflow.voting import Counts, VoteRule, decide
 
 if TYPE_CHECKING:
@@ -34,8 +42,10 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from caseflow.cases import Actor, Case, HistoryEntry
+    from caseflow.clocks.runtime import ClockState
     from caseflow.context import EngineContext
     from caseflow.definitions.model import WorkflowDef
+    from caseflow.machine import CompiledWorkflow
     from caseflow.records import Incident, Timer, WorkItem
     from caseflow.store.listing import Sort
 
@@ -46,17 +56,22 @@ class Queries:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
 
-    def _definition(self, case: Case) -> WorkflowDef:
+    def _compiled(self, case: Case) -> CompiledWorkflow:
         """The case's definition version, from the database if it is no longer on disk."""
         workflows = self.ctx.workflows
         found = workflows.cached(case.workflow, case.workflow_version)
         if found is None:
             with self.ctx.db.read() as conn:
                 found = workflows.compiled(case.workflow, case.workflow_version, conn)
-        return found.definition
+        return found
 
-    def _tz(self, case: Case) -> str:
-        return self._definition(case).timezone
+    def _definition(self, case: Case) -> WorkflowDef:
+        return self._compiled(case).definition
+
+    def clock_view(self, case: Case, state: ClockState, now: dt.datetime) -> ClockView:
+        """A clock's view with what is left in its own unit (working days, hours, days)."""
+        definition = self._definition(case)
+        return ClockView.of_case(state, now, definition, self.ctx.calendars.needed(definition))
 
     def get(self, case_id: str) -> Case:
         validate.text(case_id, "case_id", validate.CASE_ID)
@@ -110,6 +125,10 @@ class Queries:
 
     def rows_for(self, found: Sequence[Case]) -> list[CaseRow]:
         """Decorate cases with their clock status, next due time and open incidents."""
+        return [row for row, _ in self._rows(found)]
+
+    def _rows(self, found: Sequence[Case]) -> list[tuple[CaseRow, ClockState | None]]:
+        """Each case's listing row and its running clock due soonest."""
         now = self.ctx.now()
         ids = [c.id for c in found]
         with self.ctx.db.read() as conn:
@@ -120,24 +139,30 @@ class Queries:
             mine = list(by_case.get(c.id, {}).values())
             running = [s for s in mine if s.phase == "running" and s.due_at is not None]
             soonest = min(running, key=lambda s: s.due_at or now, default=None)
-            rows.append(
-                CaseRow(
-                    c,
-                    clock_status(mine, now),
-                    soonest.due_at if soonest else None,
-                    open_counts.get(c.id, 0),
-                    soonest.last_day if soonest else None,
-                )
+            row = CaseRow(
+                c,
+                clock_status(mine, now),
+                soonest.due_at if soonest else None,
+                open_counts.get(c.id, 0),
+                soonest.last_day if soonest else None,
             )
+            rows.append((row, soonest))
         return rows
 
     # -- worklists ------------------------------------------------------------------------
 
     def _targets(
-        self, conn: Any, actor: Actor, workflow: str | None, state: str | None
+        self,
+        conn: Any,
+        actor: Actor,
+        workflow: str | None,
+        state: str | None,
+        *,
+        scoped: bool = True,
     ) -> tuple[list[Target], bool]:
         """The (workflow versions, state, unit) an actor works on, and whether they
-        supervise (see every task, claimed or not, in every state with a manual event)."""
+        supervise (see every task, claimed or not, in every state with a manual event).
+        Not ``scoped``: the states of the actor's roles in every unit (dashboards)."""
         ctx = self.ctx
         supervisor = bool(actor.roles.intersection(ctx.supervisor_roles | ctx.operator_roles))
         grouped: dict[tuple[str, str, str | None], list[int]] = {}
@@ -146,7 +171,11 @@ class Queries:
                 continue
             definition = ctx.workflows.compiled(name, version, conn).definition
             unit: str | None = None
-            if definition.org_scope and not actor.roles.intersection(definition.public_roles):
+            if (
+                scoped
+                and definition.org_scope
+                and not actor.roles.intersection(definition.public_roles)
+            ):
                 if not actor.org:
                     continue  # an actor of no unit acts on no case of an org-scoped workflow
                 unit = actor.org
@@ -174,7 +203,7 @@ class Queries:
         org: str | None = None,
         limit: int = 50,
         offset: int = 0,
-    ) -> list[CaseRow]:
+    ) -> list[WorkRow]:
         """
         The active cases ``actor`` works on now, most urgent first: breached, warned, then
         by the soonest due time. Cases someone else claimed are left out, except for
@@ -196,7 +225,24 @@ class Queries:
                 limit=limit,
                 offset=offset,
             )
-        return self.rows_for(found)
+        now = self.ctx.now()
+        rows = []
+        for row, soonest in self._rows(found):
+            case = row.case
+            compiled = self._compiled(case)
+            rows.append(
+                WorkRow(
+                    case,
+                    row.clock_status,
+                    row.next_due,
+                    row.open_incidents,
+                    row.last_day,
+                    compiled.definition.states[case.state].title,
+                    tuple(machine.available(compiled, case, actor)),
+                    None if soonest is None else self.clock_view(case, soonest, now),
+                )
+            )
+        return rows
 
     def worklist_counts(
         self, actor: Actor, *, workflow: str | None = None, org: str | None = None
@@ -208,7 +254,29 @@ class Queries:
                 validate.text(value, name, validate.ORG)
         with self.ctx.db.read() as conn:
             targets, supervisor = self._targets(conn, actor, workflow, None)
-            return worklists.counts(conn, targets, actor.id, claimed_by_others=supervisor, org=org)
+            found = worklists.counts(conn, targets, actor.id, claimed_by_others=supervisor, org=org)
+        return {(w, s): n for (w, s, _), n in found.items()}
+
+    def task_counts(
+        self, roles: Sequence[str], *, org: str | None = None, workflow: str | None = None
+    ) -> dict[tuple[str, str, str], tuple[int, int]]:
+        """
+        For dashboards: (org unit, workflow, state) -> (open tasks, of them breached) in the
+        states holders of ``roles`` work on, claimed or not, in ``org`` and below.
+        """
+        from caseflow.cases import Actor  # noqa: PLC0415 - cases imports nothing of ours
+
+        validate.actor(Actor("dashboard", frozenset(roles)))
+        for name, value in (("workflow", workflow), ("org", org)):
+            if value is not None:
+                validate.text(value, name, validate.ORG)
+        holder = Actor("dashboard", frozenset(roles), org or "")
+        with self.ctx.db.read() as conn:
+            targets, _ = self._targets(conn, holder, workflow, None, scoped=False)
+            found = worklists.counts(
+                conn, targets, holder.id, claimed_by_others=True, org=org, by_org=True
+            )
+        return {(o, w, s): n for (w, s, o), n in found.items()}
 
     def children(self, case_id: str) -> list[Case]:
         """The cases this case started (call activities), oldest first."""
@@ -226,8 +294,8 @@ class Queries:
             if head is None:
                 raise CaseNotFound(case_id)
             states = clocks.load(conn, case_id)
-        tz, now = self._tz(head.case), self.ctx.now()
-        return [ClockView.of(s, now, tz) for s in states.values()]
+        now = self.ctx.now()
+        return [self.clock_view(head.case, s, now) for s in states.values()]
 
     def overdue(self, *, limit: int = 100, offset: int = 0) -> list[tuple[Case, ClockView]]:
         """Cases with a running clock past its due time, most overdue first."""
@@ -237,9 +305,7 @@ class Queries:
             found = clocks.overdue(conn, now, limit, offset)
             heads = cases.load_many(conn, [c for c, _ in found])
         return [
-            (heads[c].case, ClockView.of(s, now, self._tz(heads[c].case)))
-            for c, s in found
-            if c in heads
+            (heads[c].case, self.clock_view(heads[c].case, s, now)) for c, s in found if c in heads
         ]
 
     def timers(self, *, due_only: bool = False, limit: int = 100) -> list[Timer]:

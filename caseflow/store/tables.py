@@ -104,6 +104,7 @@ cases = Table(
     Index(None, "created_at", "id"),  # the default listing order, paged
     Index(None, "status", "urgency", "next_due", "id"),  # worklists, most urgent first
     Index(None, "parent_id"),
+    Index(None, "business_key"),  # messages are correlated by the key alone
 )
 
 history = Table(

@@ -90,16 +90,18 @@ def counts(
     *,
     claimed_by_others: bool = False,
     org: str | None = None,
-) -> dict[tuple[str, str], tuple[int, int]]:
-    """(workflow, state) -> (cases, of them breached) over the same cases as :func:`worklist`."""
+    by_org: bool = False,
+) -> dict[tuple[str, str, str], tuple[int, int]]:
+    """(workflow, state, org unit or "") -> (cases, of them breached) over the same cases as
+    :func:`worklist`; per unit only ``by_org``."""
     if not targets:
         return {}
     where = _where(targets, actor_id, claimed_by_others=claimed_by_others, org=org)
     breached = func.sum(case((cases.c.urgency == 0, 1), else_=0))
-    query = (
-        select(cases.c.workflow, cases.c.state, func.count(), breached)
-        .where(*where)
-        .group_by(cases.c.workflow, cases.c.state)
-        .order_by(cases.c.workflow, cases.c.state)
-    )
-    return {(r[0], r[1]): (int(r[2]), int(r[3] or 0)) for r in conn.execute(query)}
+    keys = [cases.c.workflow, cases.c.state, *([cases.c.org] if by_org else [])]
+    query = select(*keys, func.count(), breached).where(*where).group_by(*keys).order_by(*keys)
+    out = {}
+    for r in conn.execute(query):
+        unit = r[2] if by_org else ""
+        out[(r[0], r[1], unit)] = (int(r[-2]), int(r[-1] or 0))
+    return out

@@ -5,6 +5,7 @@
   command that changes a clock, so a worklist is read in urgency order off one index
   (``ix_cf_cases_status_urgency_next_due_id``); filled from ``cf_clocks`` here.
 - ``cf_cases.parent_id``: the case that started this one (a call activity), indexed.
+- ``ix_cf_cases_business_key``: a message is correlated by its business key alone.
 
 Revision ID: 0010
 Revises: 0009
@@ -46,9 +47,11 @@ def upgrade() -> None:
         ["status", "urgency", "next_due", "id"],
     )
     op.create_index("ix_cf_cases_parent_id", "cf_cases", ["parent_id"])
+    op.create_index("ix_cf_cases_business_key", "cf_cases", ["business_key"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_cf_cases_business_key", table_name="cf_cases")
     op.drop_index("ix_cf_cases_parent_id", table_name="cf_cases")
     op.drop_index("ix_cf_cases_status_urgency_next_due_id", table_name="cf_cases")
     op.drop_column("cf_cases", "parent_id")
