@@ -35,8 +35,10 @@ if _typing.TYPE_CHECKING:
     from caseflow.records import WorkItem as WorkItem
     from caseflow.services.migration import MigrationReport as MigrationReport
     from caseflow.services.sweeper import SweepReport as SweepReport
+    from caseflow.views import CalendarStatus as CalendarStatus
     from caseflow.views import CaseRow as CaseRow
     from caseflow.views import ClockView as ClockView
+    from caseflow.views import DeadlineMove as DeadlineMove
     from caseflow.views import EventChoice as EventChoice
     from caseflow.views import PendingAction as PendingAction
     from caseflow.views import VoteView as VoteView
@@ -65,6 +67,8 @@ _HOMES: dict[str, str] = {
     "Incident": "caseflow.records",
     "Timer": "caseflow.records",
     "WorkRow": "caseflow.views",
+    "CalendarStatus": "caseflow.views",
+    "DeadlineMove": "caseflow.views",
     "WorkItem": "caseflow.records",
     "MigrationReport": "caseflow.services.migration",
     "SweepReport": "caseflow.services.sweeper",
@@ -77,6 +81,7 @@ _HOMES: dict[str, str] = {
 
 __all__ = [
     "Actor",
+    "CalendarStatus",
     "Case",
     "CaseNotFound",
     "CaseRow",
@@ -84,6 +89,7 @@ __all__ = [
     "ClockView",
     "ConcurrencyConflict",
     "DataValidationError",
+    "DeadlineMove",
     "DefinitionError",
     "DuplicateBusinessKey",
     "Engine",

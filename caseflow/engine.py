@@ -43,7 +43,16 @@ if TYPE_CHECKING:
     from caseflow.orgs import OrgTree, OrgUnit
     from caseflow.records import Incident, Timer, WorkItem
     from caseflow.store.listing import Sort
-    from caseflow.views import CaseRow, ClockView, EventChoice, PendingAction, VoteView, WorkRow
+    from caseflow.views import (
+        CalendarStatus,
+        CaseRow,
+        ClockView,
+        DeadlineMove,
+        EventChoice,
+        PendingAction,
+        VoteView,
+        WorkRow,
+    )
 
 #: The roles that may run operators' actions unless the deployment says otherwise.
 DEFAULT_OPERATOR_ROLES = ("operator",)
@@ -363,13 +372,19 @@ class Engine:
         """Store an admin calendar file (holidays, make-up workdays per year) in the database."""
         return self.admin.load_calendar_overlay(path)
 
+    def calendar_status(self, years: Sequence[int] = ()) -> CalendarStatus:
+        """Which years the calendars in use know officially, which are provisional, and the
+        running clocks with a provisional deadline by year (``caseflow calendar status``)."""
+        return self.admin.calendar_status(years)
+
     def reload_calendars(self) -> None:
         self.admin.reload_calendars()
 
     def recompute_provisional(
         self, *, actor: Actor, progress: Callable[[int, int], None] | None = None
-    ) -> int:
-        """Recompute every provisional deadline with the calendars as they are now (audited)."""
+    ) -> list[DeadlineMove]:
+        """Recompute every provisional deadline with the calendars as they are now (audited):
+        each clock recomputed, with its last day before and after (``shift`` in days)."""
         return self.admin.recompute_provisional(actor=actor, progress=progress)
 
     # -- votes ----------------------------------------------------------------------

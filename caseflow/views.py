@@ -197,6 +197,63 @@ class WorkRow(CaseRow):
 
 
 @dataclass(frozen=True, slots=True)
+class CalendarStatus:
+    """
+    Which years each calendar in use has official data for (``official``) and which it
+    computes by its provisional rule (``provisional``: for ``cn`` the statutory holidays
+    and their in-lieu days, without the make-up working days a State Council notice adds),
+    and the running or paused clocks whose deadline is provisional, by year of their last
+    day: year -> (clocks, cases).
+    """
+
+    years: dict[str, dict[int, str]]
+    provisional: dict[int, tuple[int, int]]
+
+    @property
+    def provisional_clocks(self) -> int:
+        return sum(n for n, _ in self.provisional.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "calendars": {
+                name: {str(y): s for y, s in ys.items()} for name, ys in self.years.items()
+            },
+            "provisional_clocks": self.provisional_clocks,
+            "provisional_by_year": {
+                str(y): {"clocks": n, "cases": c} for y, (n, c) in self.provisional.items()
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineMove:
+    """A provisional deadline recomputed once a calendar was loaded: where it was, where it
+    is now (``shift``: calendar days later, negative if earlier), still provisional or not."""
+
+    case_id: str
+    clock: str
+    old_last_day: dt.date | None
+    new_last_day: dt.date | None
+    provisional: bool
+
+    @property
+    def shift(self) -> int:
+        if self.old_last_day is None or self.new_last_day is None:
+            return 0
+        return (self.new_last_day - self.old_last_day).days
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "case_id": self.case_id,
+            "clock": self.clock,
+            "old_last_day": _iso(self.old_last_day),
+            "new_last_day": _iso(self.new_last_day),
+            "shift_days": self.shift,
+            "provisional": self.provisional,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class EventChoice:
     """An event the case can take in its current state, and who may fire it."""
 

@@ -1,4 +1,4 @@
-"""``caseflow calendar due``, driven through click's CliRunner on the command group."""
+"""``caseflow calendar due/status/load``, driven through click's CliRunner on the command group."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from caseflow import Actor, Engine
+from caseflow.cli import cli
 from caseflow.cli.calendar import calendar_group
+from caseflow.testing import MovableClock
 
 
 def run(*args: str):
@@ -181,3 +184,49 @@ class TestErrors:
         )
         assert 2 == result.exit_code
         assert "does not exist" in result.output
+
+
+class TestCalendarStatusAndLoad:
+    """A 20-workday limit started in December ends in 2027, for which there is no State
+    Council notice yet: provisional (statutory days only) until the notice is loaded."""
+
+    def test_status_then_load_reports_the_moved_deadline(self, db_url: str, tmp_path):
+        clerk = Actor("window.li", {"window_clerk"}, "hainan/lingshui/service-centre")
+        data = {"applicant": "张三", "matter": "食品经营许可证", "delivery": "window"}
+        clock = MovableClock("2026-12-28T10:00")
+        with Engine(db_url, clock=clock, auto_upgrade=True) as engine:
+            case = engine.start("administrative_approval", data=data, actor=clerk)
+        env = {"CASEFLOW_OPERATOR": "ops.wu"}
+        shown = CliRunner().invoke(cli, ["calendar", "status", "--db", db_url, "--json"], env=env)
+        assert shown.exit_code == 0, shown.output
+        status = json.loads(shown.output)
+        assert status["calendars"]["cn"]["2026"] == "official"
+        assert status["calendars"]["cn"]["2027"] == "provisional"
+        assert status["provisional_by_year"] == {"2027": {"clocks": 1, "cases": 1}}
+        text = CliRunner().invoke(cli, ["calendar", "status", "--db", db_url], env=env).output
+        assert "2027 provisional" in text
+        assert "1 running clock(s) have a provisional deadline" in text
+
+        notice = tmp_path / "cn-2027.yaml"  # a made-up notice: Fri 1 - Mon 4 Jan off
+        notice.write_text(
+            "years:\n  2027:\n    holidays: ['2027-01-01..2027-01-04']\n    workdays: []\n"
+        )
+        loaded = CliRunner().invoke(
+            cli, ["calendar", "load", str(notice), "--db", db_url, "--json"], env=env
+        )
+        assert loaded.exit_code == 0, loaded.output
+        (move,) = json.loads(loaded.output)["moves"]
+        # 29-31 Dec, then 5 and 6 Jan: the window's last day moves from 5 Jan to 6 Jan
+        assert move == {
+            "case_id": case.id,
+            "clock": "correction_window",
+            "old_last_day": "2027-01-05",
+            "new_last_day": "2027-01-06",
+            "shift_days": 1,
+            "provisional": False,
+        }
+        after = json.loads(
+            CliRunner().invoke(cli, ["calendar", "status", "--db", db_url, "--json"]).output
+        )
+        assert after["calendars"]["cn"]["2027"] == "official"
+        assert after["provisional_clocks"] == 0

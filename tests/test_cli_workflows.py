@@ -249,3 +249,31 @@ class TestValidateStillWorks:
         result = run("validate", str(tmp_path))
         assert 0 == result.exit_code
         assert "ok (administrative_approval v1" in result.stdout
+
+    def test_validate_with_db_names_a_file_changed_under_a_registered_version(
+        self, db_url: str, tmp_path: Path
+    ):
+        folder = tmp_path / "flows"
+        folder.mkdir()
+        write(folder / "small.yaml")
+        Engine(db_url, workflows=folder, auto_upgrade=True).close()  # registers small v1
+        assert 0 == run("validate", str(folder), "--db", db_url).exit_code
+        write(folder / "small.yaml", title="Small, edited")  # same version, new content
+        result = CliRunner().invoke(cli, ["workflows", "validate", str(folder), "--db", db_url])
+        assert result.exit_code == 1
+        assert "workflow 'small' version 1 is registered in the database with different" in (
+            result.stderr
+        )
+        assert "new 'version:'" in result.stderr
+        write(folder / "small.yaml", version=2, title="Small, edited")
+        assert 0 == run("validate", str(folder), "--db", db_url).exit_code
+
+    def test_validate_with_a_missing_database_says_so(self, tmp_path: Path):
+        write(tmp_path / "small.yaml")
+        missing = tmp_path / "nope.db"
+        result = CliRunner().invoke(
+            cli, ["workflows", "validate", str(tmp_path), "--db", str(missing)]
+        )
+        assert result.exit_code == 2
+        assert "no database at" in result.stderr
+        assert not missing.exists()

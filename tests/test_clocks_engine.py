@@ -253,7 +253,13 @@ class TestProvisional:
             "years:\n  2027:\n    holidays: ['2027-01-01']\n    workdays: ['2027-01-02']\n"
         )
         assert [2027] == engine.load_calendar_overlay(overlay)
-        assert 1 == engine.recompute_provisional(actor=Actor("ops", {"operator"}))
+        (moved,) = engine.recompute_provisional(actor=Actor("ops", {"operator"}))
+        assert (moved.case_id, moved.clock) == (case.id, "correction_window")
+        assert (moved.old_last_day, moved.new_last_day) == (
+            dt.date(2027, 1, 5),
+            dt.date(2027, 1, 4),
+        )
+        assert (moved.shift, moved.provisional) == (-1, False)
         window = clock_of(engine, case.id, "correction_window")
         assert (dt.date(2027, 1, 4), False) == (window.last_day, window.provisional)
         assert ("correction_window", "recomputed") == clock_notes(engine, case.id)[-1]
@@ -268,4 +274,4 @@ class TestProvisional:
                 .all()
             )
         assert 1 == len(pending)
-        assert 0 == engine.recompute_provisional(actor=Actor("ops", {"operator"}))
+        assert [] == engine.recompute_provisional(actor=Actor("ops", {"operator"}))

@@ -5,6 +5,7 @@ import caseflow
 #: The public API, pinned: adding or removing a name is a decision, made here on purpose.
 EXPORTED = [
     "Actor",
+    "CalendarStatus",
     "Case",
     "CaseNotFound",
     "CaseRow",
@@ -12,6 +13,7 @@ EXPORTED = [
     "ClockView",
     "ConcurrencyConflict",
     "DataValidationError",
+    "DeadlineMove",
     "DefinitionError",
     "DuplicateBusinessKey",
     "Engine",

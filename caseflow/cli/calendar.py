@@ -1,4 +1,4 @@
-"""``caseflow calendar due``: compute a legal deadline from the command line."""
+"""``caseflow calendar``: legal deadlines from the command line, calendar data and status."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
-from caseflow.cli.common import db_option, engine_for, group
+from caseflow.cli.common import db_option, dump, engine_for, group, open_engine, operator_option
 from caseflow.errors import DefinitionError
 
 if TYPE_CHECKING:
     from caseflow.clocks.calendars import CalendarOverlay
     from caseflow.clocks.durations import Duration
+    from caseflow.views import DeadlineMove
 
 #: ``caseflow.clocks.periods.DEFAULT_TZ`` (a test checks they agree).
 DEFAULT_TZ = "Asia/Shanghai"
@@ -192,16 +193,73 @@ def due(
 @calendar_group.command(name="load")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @db_option
-def load(file: str, db: str) -> None:
-    """Store holidays and make-up workdays for years the calendar does not know yet.
-
-    Then run `caseflow timers recompute` to make provisional deadlines exact.
-    """
+@operator_option
+@click.option("--no-recompute", is_flag=True, help="Only store the data; `timers recompute` later.")
+@click.option("--json", "as_json", is_flag=True)
+def load(file: str, db: str, operator: str, no_recompute: bool, as_json: bool) -> None:
+    """Store holidays and make-up workdays for years the calendar does not know yet, then
+    recompute the provisional deadlines with them (audited) and report which moved."""
+    from caseflow.cases import Actor
     from caseflow.cli.render import clean
 
     with engine_for(db, workflows=[]) as engine:
         years = engine.load_calendar_overlay(file)
+        moves = (
+            []
+            if no_recompute
+            else engine.recompute_provisional(actor=Actor(operator, {"operator"}))
+        )
+    if as_json:
+        dump({"years": years, "moves": [m.to_dict() for m in moves]})
+        return
+    click.echo(f"loaded calendar data for {', '.join(map(str, years))} from {clean(file)}")
+    if no_recompute:
+        click.echo("run `caseflow timers recompute` to fix provisional deadlines")
+        return
+    print_moves(moves, operator)
+
+
+def print_moves(moves: list[DeadlineMove], operator: str) -> None:
+    """What a recomputation did: each deadline that moved, by how much; the rest unchanged."""
+    from caseflow.cli.render import clean
+
+    moved = [m for m in moves if m.shift]
     click.echo(
-        f"loaded calendar data for {', '.join(map(str, years))} from {clean(file)}; "
-        "run `caseflow timers recompute` to fix provisional deadlines"
+        f"recomputed {len(moves)} provisional deadline(s) as operator {clean(operator)}: "
+        f"{len(moved)} moved, {len(moves) - len(moved)} unchanged"
     )
+    for m in moved[:50]:
+        sign = "+" if m.shift > 0 else ""
+        still = " (still provisional)" if m.provisional else ""
+        click.echo(
+            f"  case {clean(m.case_id)} {clean(m.clock)}: last day {m.old_last_day} -> "
+            f"{m.new_last_day} ({sign}{m.shift} day(s)){still}"
+        )
+    if len(moved) > 50:
+        click.echo(f"  ... and {len(moved) - 50} more (--json lists every one)")
+
+
+@calendar_group.command(name="status")
+@db_option
+@click.option("--year", "years", multiple=True, type=int, help="A year to show (repeatable).")
+@click.option("--json", "as_json", is_flag=True)
+def status(db: str, years: tuple[int, ...], as_json: bool) -> None:
+    """Which years the calendars in use know officially and which are provisional, and how
+    many running clocks have a provisional deadline (load the notice: `calendar load`)."""
+    from caseflow.cli.render import clean
+
+    with open_engine(db, ()) as engine:
+        found = engine.calendar_status(years)
+    if as_json:
+        dump(found.to_dict())
+        return
+    for name, by_year in found.years.items():
+        parts = [f"{y} {s}" for y, s in by_year.items()]
+        click.echo(f"calendar {clean(name)}: {', '.join(parts)}")
+    if not found.provisional:
+        click.echo("no running clock has a provisional deadline")
+        return
+    click.echo(f"{found.provisional_clocks} running clock(s) have a provisional deadline:")
+    for year, (n, cases) in found.provisional.items():
+        click.echo(f"  last day in {year}: {n} clock(s) in {cases} case(s)")
+    click.echo("load the year's State Council notice with `caseflow calendar load FILE`")

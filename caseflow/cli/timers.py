@@ -100,7 +100,8 @@ def recompute(db: str, workflows: tuple[str, ...], operator: str) -> None:
     from rich.progress import Progress
 
     from caseflow.cases import Actor
-    from caseflow.cli.render import clean, console
+    from caseflow.cli.calendar import print_moves
+    from caseflow.cli.render import console
 
     actor = Actor(operator, {"operator"})
     with open_engine(db, workflows) as engine, Progress(console=console(), transient=True) as bar:
@@ -109,8 +110,8 @@ def recompute(db: str, workflows: tuple[str, ...], operator: str) -> None:
         def step(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        changed = engine.recompute_provisional(actor=actor, progress=step)
-    click.echo(f"recomputed {changed} provisional deadline(s) as operator {clean(operator)}")
+        moves = engine.recompute_provisional(actor=actor, progress=step)
+    print_moves(moves, operator)
 
 
 @click.command()

@@ -43,18 +43,37 @@ def _load_each(paths: Sequence[str], failed: list[int]) -> Iterator[tuple[Path, 
 
 @workflows_group.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
-def validate(paths: tuple[str, ...]) -> None:
+@click.option(
+    "--db",
+    "db",
+    default=None,
+    help="Also check against the versions this database registered (a changed file under "
+    "a registered version stops the engine at start-up).",
+)
+def validate(paths: tuple[str, ...], db: str | None) -> None:
     """Check workflow files; list every problem as file:line:col and exit 1 if any."""
     from caseflow.cli.render import clean
 
     failed = [0]
+    loaded = []
     for file, definition in _load_each(paths, failed):
+        loaded.append(definition)
         click.echo(
             clean(
                 f"{file}: ok ({definition.name} v{definition.version}, "
                 f"{len(definition.states)} states, {len(definition.events)} events)"
             )
         )
+    if db is not None:
+        from caseflow.cli.common import require_database
+        from caseflow.services.admin import changed_registrations
+
+        require_database(db)
+        with _errors():
+            changed = changed_registrations(db, loaded)
+        for problem in changed:
+            click.echo(clean(problem), err=True)
+        failed[0] += len(changed)
     if failed[0]:
         raise SystemExit(1)
 

@@ -168,9 +168,12 @@ def _end_of_day(day: dt.date, zone: ZoneInfo) -> dt.datetime:
 
 
 def _paused_days(pauses: Iterable[tuple[dt.date, dt.date]]) -> frozenset[dt.date]:
-    """Expand ``(a, b)`` pairs into the set of days a..b-1."""
+    """Expand ``(a, b)`` pairs of dates into the set of days a..b-1 (exact pauses, pairs of
+    datetimes, are not days: see :func:`_add_elapsed_hours`)."""
     days: set[dt.date] = set()
     for first, end in pauses:
+        if isinstance(first, dt.datetime) or isinstance(end, dt.datetime):
+            continue
         if end < first:
             msg = f"pause ends before it starts: {first.isoformat()}..{end.isoformat()}"
             raise ValueError(msg)
@@ -240,15 +243,41 @@ def _last_day(
     return _extend_and_roll(start_day, base, days, paused)
 
 
+def _exact_pauses(
+    pauses: Iterable[tuple[dt.date, dt.date]],
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The pauses given as instants (an hour-based clock's), in order, checked."""
+    exact = []
+    for first, end in pauses:
+        if isinstance(first, dt.datetime) and isinstance(end, dt.datetime):
+            _require_aware(first, "pause start")
+            _require_aware(end, "pause end")
+            if end < first:
+                msg = f"pause ends before it starts: {first.isoformat()}..{end.isoformat()}"
+                raise ValueError(msg)
+            exact.append((first.astimezone(dt.UTC), end.astimezone(dt.UTC)))
+    return sorted(exact)
+
+
 def _add_elapsed_hours(
-    start: dt.datetime, hours: int, zone: ZoneInfo, paused: frozenset[dt.date]
+    start: dt.datetime,
+    hours: int,
+    zone: ZoneInfo,
+    paused: frozenset[dt.date],
+    exact: Sequence[tuple[dt.datetime, dt.datetime]] = (),
 ) -> dt.datetime:
-    """``start`` plus ``hours`` of elapsed time, not counting paused local days."""
+    """``start`` plus ``hours`` of elapsed time, not counting paused local days or the
+    exact paused spans."""
     left = dt.timedelta(hours=hours)
     now = start.astimezone(dt.UTC)
-    for day in sorted(paused):
-        begin = dt.datetime.combine(day, _MIDNIGHT, tzinfo=zone).astimezone(dt.UTC)
-        end = _end_of_day(day, zone)
+    spans = [
+        (
+            dt.datetime.combine(day, _MIDNIGHT, tzinfo=zone).astimezone(dt.UTC),
+            _end_of_day(day, zone),
+        )
+        for day in sorted(paused)
+    ]
+    for begin, end in sorted([*spans, *exact]):
         if end <= now:
             continue
         if begin >= now + left:
@@ -294,7 +323,8 @@ def compute_due(
         calendar: which days are working days.
         tz: the procedure's time zone.
         pauses: ``(a, b)`` pairs of local dates: days a through b-1 are not counted
-            (行政许可法 art. 45: hearings, testing, expert review).
+            (行政许可法 art. 45: hearings, testing, expert review); for ``hours``, also
+            pairs of aware datetimes: exactly that time is not counted.
 
     Returns:
         The last day, the due instant in UTC, and whether a day had to be classified
@@ -309,7 +339,7 @@ def compute_due(
     zone = _zone(tz)
     paused = _paused_days(pauses)
     if duration.unit == "hours":
-        due_at = _add_elapsed_hours(start, duration.amount, zone, paused)
+        due_at = _add_elapsed_hours(start, duration.amount, zone, paused, _exact_pauses(pauses))
         return Due(due_at.astimezone(zone).date(), due_at, provisional=False)
     days = _DayClassifier(calendar)
     last_day = _last_day(start.astimezone(zone).date(), duration, days, paused)

@@ -13,6 +13,7 @@ drifts. The engine stores :class:`ClockState` rows and the :class:`TimerSpec` ti
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
@@ -22,7 +23,6 @@ from caseflow.clocks.durations import Duration
 from caseflow.clocks.periods import Due, after, compute_due, warn_at
 
 if TYPE_CHECKING:
-    import datetime as dt
     from collections.abc import Mapping
 
     from caseflow.abc import Calendar
@@ -245,7 +245,6 @@ def on_transition(
     plan = ClockPlan()
     tz = definition.timezone
     final = entered is not None and definition.states[entered].final
-    today = local_day(now, tz)
     for clock in definition.clocks.values():
         state = clocks.get(clock.name)
         active = state is not None and state.active
@@ -263,7 +262,7 @@ def on_transition(
             if fresh.variant is not None:
                 told = {**told, "limit_for": fresh.variant}
             if entered is not None and entered in clock.paused_in:
-                fresh = dataclasses.replace(fresh, phase="paused", pauses=((today, None),))
+                fresh = paused_at(fresh, pause_mark(clock, now, tz))
                 plan.changed[clock.name] = fresh
                 plan.notes.append(_note("started paused", fresh, **told))
                 continue
@@ -276,14 +275,34 @@ def on_transition(
         if not active or state is None or entered is None:
             continue
         if state.phase == "running" and entered in clock.paused_in:
-            plan.merge(_pause(state, today))
+            plan.merge(_pause(state, pause_mark(clock, now, tz)))
         elif state.phase == "paused" and entered not in clock.paused_in:
             plan.merge(_resume(clock, state, calendar, tz, now))
     return plan
 
 
-def _pause(state: ClockState, today: dt.date, why: str = "paused") -> ClockPlan:
-    paused = dataclasses.replace(state, phase="paused", pauses=(*state.pauses, (today, None)))
+def pause_mark(clock: ClockDef | None, now: dt.datetime, tz: str) -> dt.date:
+    """Where a pause begins or ends: the local day for day-based limits (whole days are
+    not counted, 行政许可法 art. 45), the exact instant for an hour-based one."""
+    if clock is not None and clock.limit.unit == "hours":
+        return now.astimezone(dt.UTC)
+    return local_day(now, tz)
+
+
+def paused_at(state: ClockState, mark: dt.date) -> ClockState:
+    """The clock paused from ``mark`` (see :func:`pause_mark`)."""
+    return dataclasses.replace(state, phase="paused", pauses=(*state.pauses, (mark, None)))
+
+
+def resumed_at(state: ClockState, mark: dt.date) -> ClockState:
+    """The clock running again, its open pause closed at ``mark`` (not yet rescheduled)."""
+    pauses = state.pauses
+    closed = (*pauses[:-1], (pauses[-1][0], mark)) if pauses else ()
+    return dataclasses.replace(state, phase="running", pauses=closed)
+
+
+def _pause(state: ClockState, mark: dt.date, why: str = "paused") -> ClockPlan:
+    paused = paused_at(state, mark)
     return ClockPlan(changed={state.name: paused}, cancel={state.name}, notes=[_note(why, paused)])
 
 
@@ -295,9 +314,7 @@ def _resume(
     now: dt.datetime,
     why: str = "resumed",
 ) -> ClockPlan:
-    today = local_day(now, tz)
-    closed = (*state.pauses[:-1], (state.pauses[-1][0], today)) if state.pauses else ()
-    resumed = dataclasses.replace(state, phase="running", pauses=closed)
+    resumed = resumed_at(state, pause_mark(clock, now, tz))
     resumed, timers = schedule(clock, resumed, calendar, tz, now)
     return ClockPlan(
         changed={state.name: resumed}, cancel={state.name}, arm=timers, notes=[_note(why, resumed)]
@@ -334,12 +351,17 @@ def restart_at_level(
     return plan
 
 
-def suspend_all(clocks: Mapping[str, ClockState], now: dt.datetime, tz: str) -> ClockPlan:
-    """A suspended case: every running clock pauses (the days are not counted)."""
+def suspend_all(
+    definition: WorkflowDef, clocks: Mapping[str, ClockState], now: dt.datetime
+) -> ClockPlan:
+    """A suspended case: every running clock pauses (the days, or for an hour-based
+    clock the time, are not counted)."""
     plan = ClockPlan()
     for state in clocks.values():
         if state.phase == "running":
-            plan.merge(_pause(state, local_day(now, tz), "paused (case suspended)"))
+            clock = definition.clocks.get(state.name.partition("@")[0])
+            mark = pause_mark(clock, now, definition.timezone)
+            plan.merge(_pause(state, mark, "paused (case suspended)"))
     return plan
 
 
@@ -376,10 +398,23 @@ def stop_all(clocks: Mapping[str, ClockState], now: dt.datetime, why: str) -> Cl
 def extend(
     clock: ClockDef, state: ClockState, calendar: Calendar, tz: str, now: dt.datetime
 ) -> tuple[ClockState, list[TimerSpec]]:
-    """One more extension of a running or paused clock (the caller checks the rules)."""
+    """
+    One more extension of a running or paused clock (the caller checks the rules). A
+    paused clock shows its new last day at once: the one it has if it resumes now (later
+    if the pause goes on); it arms no timer until it resumes.
+    """
     extended = dataclasses.replace(state, extensions=state.extensions + 1)
     if extended.phase == "paused":
-        return extended, []
+        shown, _ = schedule(
+            clock, resumed_at(extended, pause_mark(clock, now, tz)), calendar, tz, now
+        )
+        return dataclasses.replace(
+            extended,
+            due_at=shown.due_at,
+            last_day=shown.last_day,
+            provisional=shown.provisional,
+            warn_at=shown.warn_at,
+        ), []
     return schedule(clock, extended, calendar, tz, now)
 
 

@@ -75,7 +75,7 @@ class VersionMove:
         new = self.new.definition
         target = self.target(case)
         suspended = case.status == "suspended"
-        today = runtime.local_day(now, new.timezone)
+        tz = new.timezone
         for name, state in states.items():
             if not state.active:
                 continue
@@ -86,13 +86,11 @@ class VersionMove:
                 why = "not in the new version" if spec is None else f"does not run in {target!r}"
                 _put(plan, dataclasses.replace(state, phase="stopped", stopped_at=now), why=why)
             elif state.phase == "running" and target in spec.paused_in:
-                paused = (*state.pauses, (today, None))
-                _put(plan, dataclasses.replace(state, phase="paused", pauses=paused), "paused")
+                _put(plan, runtime.paused_at(state, runtime.pause_mark(spec, now, tz)), "paused")
             elif state.phase == "running":
                 self._schedule(plan, spec, state, now, "rescheduled", old_due_at=state.due_at)
             elif not suspended and target not in spec.paused_in and state.pauses:
-                closed = (*state.pauses[:-1], (state.pauses[-1][0], today))
-                running = dataclasses.replace(state, phase="running", pauses=closed)
+                running = runtime.resumed_at(state, runtime.pause_mark(spec, now, tz))
                 self._schedule(plan, spec, running, now, "resumed")
         for name, spec in new.clocks.items():
             current = plan.changed.get(name, states.get(name))
@@ -102,7 +100,7 @@ class VersionMove:
                 continue
             fresh = runtime.ClockState(name, "running", now, level=level)
             if suspended or target in spec.paused_in:
-                fresh = dataclasses.replace(fresh, phase="paused", pauses=((today, None),))
+                fresh = runtime.paused_at(fresh, runtime.pause_mark(spec, now, tz))
                 _put(plan, fresh, "started paused")
             else:
                 self._schedule(plan, spec, fresh, now, "started")

@@ -14,6 +14,7 @@ from caseflow.errors import DefinitionError, StorageError, WorkflowNotFound
 from caseflow.orgs import OrgTree, OrgUnit, read_tree
 from caseflow.pipeline.commands import Recompute
 from caseflow.store import calendars, clocks, definitions, orgs
+from caseflow.views import CalendarStatus
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from caseflow.context import EngineContext
     from caseflow.definitions.model import WorkflowDef
     from caseflow.pipeline.runner import Pipeline
+    from caseflow.views import DeadlineMove
 
 
 class Admin:
@@ -81,20 +83,44 @@ class Admin:
 
     def recompute_provisional(
         self, *, actor: Actor, progress: Callable[[int, int], None] | None = None
-    ) -> int:
+    ) -> list[DeadlineMove]:
         """
         Recompute every provisional deadline with the calendars as they are now (audited,
-        one command per case). ``progress(done, total)`` is called after each case.
+        one command per case): each recomputed clock, its last day before and after.
+        ``progress(done, total)`` is called after each case.
         """
         with self.ctx.db.read() as conn:
             todo = clocks.provisional_case_ids(conn)
-        changed = 0
+        moves: list[DeadlineMove] = []
         for done, case_id in enumerate(todo, start=1):
             plan = self.pipeline.run(Recompute(case_id=case_id, actor=actor))
-            changed += int(plan.result or 0)
+            moves.extend(plan.result or ())
             if progress is not None:
                 progress(done, len(todo))
-        return changed
+        return moves
+
+    def calendar_status(self, years: Sequence[int] = ()) -> CalendarStatus:
+        """Official and provisional years of the calendars the workflows use (by default
+        from this year to the last day of the latest running clock, at least next year)."""
+        from caseflow.clocks.calendars import year_status  # noqa: PLC0415
+        from caseflow.clocks.runtime import local_day  # noqa: PLC0415
+
+        with self.ctx.db.read() as conn:
+            provisional = clocks.provisional_by_year(conn)
+            latest = clocks.latest_last_day(conn)
+        if not years:
+            this = local_day(self.ctx.now(), "Asia/Shanghai").year
+            last = max(this + 1, int(latest[:4]) if latest else this, *provisional)
+            years = range(this, last + 1)
+        by_name: dict[str, dict[int, str]] = {}
+        for definition in self.ctx.workflows.registry:
+            if not definition.clocks:
+                continue
+            name = str(definition.calendar)
+            if name not in by_name:
+                calendar = self.ctx.calendars.for_workflow(definition)
+                by_name[name] = dict(year_status(calendar, years))
+        return CalendarStatus(by_name, provisional)
 
     # -- the org tree -------------------------------------------------------------------
 
@@ -109,6 +135,39 @@ class Admin:
             orgs.replace_units(conn, units)
         self.reload_orgs()
         return len(units)
+
+
+def changed_registrations(url: str, found: Sequence[WorkflowDef]) -> list[str]:
+    """
+    The definitions whose (name, version) a database registered with other content: what
+    would stop an engine at start-up, said before (``workflows validate --db``). The
+    database is only read.
+
+    Raises:
+        StorageError: the database cannot be read (or has no caseflow schema).
+    """
+    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
+
+    from caseflow.store.db import Database, connect  # noqa: PLC0415
+
+    db = Database(connect(url))
+    problems = []
+    try:
+        with db.read() as conn:
+            for definition in found:
+                row = definitions.stored(conn, definition.name, definition.version)
+                if row is not None and row.content_hash != definition.content_hash:
+                    problems.append(
+                        f"{definition.source_file}: workflow {definition.name!r} version "
+                        f"{definition.version} is registered in the database with different "
+                        f"content (from {row.source_file}); give the changed file a new "
+                        "'version:' (running cases stay on the registered one)"
+                    )
+    except SQLAlchemyError as exc:
+        raise StorageError(f"cannot read stored definitions: {exc}") from None
+    finally:
+        db.dispose()
+    return problems
 
 
 def stored_definition(url: str, name: str, version: int) -> WorkflowDef:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from caseflow.clocks.runtime import ClockState
@@ -42,10 +42,17 @@ def _date(value: str | None) -> dt.date | None:
     return None if value is None else dt.date.fromisoformat(value)
 
 
+def _mark(value: str | None) -> dt.date | None:
+    """A pause boundary: a local date, or an instant (an hour-based clock's exact pause)."""
+    if value is None:
+        return None
+    return dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
+
+
 def clock_from_row(row: Sequence[Any]) -> ClockState:
     """A :class:`ClockState` from the first ``len(COLUMNS)`` values of a row selecting COLUMNS."""
     values = dict(zip(("name", *_VALUE_KEYS), row, strict=False))
-    values["pauses"] = tuple((dt.date.fromisoformat(a), _date(b)) for a, b in values["pauses"])
+    values["pauses"] = tuple((_mark(a), _mark(b)) for a, b in values["pauses"])
     values["last_day"] = _date(values["last_day"])
     return ClockState(**values)
 
@@ -127,3 +134,24 @@ def provisional_case_ids(conn: Connection) -> list[str]:
         .order_by(clocks.c.case_id)
     )
     return [r[0] for r in rows]
+
+
+def provisional_by_year(conn: Connection) -> dict[int, tuple[int, int]]:
+    """Running or paused clocks with a provisional deadline, by the year of their last day:
+    year -> (clocks, cases)."""
+    year = func.substr(clocks.c.last_day, 1, 4)
+    rows = conn.execute(
+        select(year, func.count(), func.count(func.distinct(clocks.c.case_id)))
+        .where(clocks.c.provisional.is_(True), clocks.c.phase.in_(["running", "paused"]))
+        .group_by(year)
+        .order_by(year)
+    )
+    return {int(r[0]): (int(r[1]), int(r[2])) for r in rows if r[0]}
+
+
+def latest_last_day(conn: Connection) -> str | None:
+    """The latest last day of a running or paused clock (ISO date), if any."""
+    found = conn.execute(
+        select(func.max(clocks.c.last_day)).where(clocks.c.phase.in_(["running", "paused"]))
+    ).scalar()
+    return str(found) if found else None

@@ -20,6 +20,7 @@ from caseflow.errors import InvalidEvent
 from caseflow.pipeline.commands import ExtendClock, Recompute
 from caseflow.pipeline.snapshot import CLOCKS
 from caseflow.pipeline.steps.base import StepKind
+from caseflow.views import DeadlineMove
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -79,7 +80,7 @@ class ClockStep(StepKind):
         if not draft.clocks:
             return
         if change == "suspend":
-            plan = runtime.suspend_all(draft.clocks, draft.at, definition.timezone)
+            plan = runtime.suspend_all(definition, draft.clocks, draft.at)
         elif change == "resume":
             plan = runtime.resume_all(
                 definition, draft.clocks, draft.case.state, draft.at, draft.calendar
@@ -162,6 +163,8 @@ def _reschedule(
             "action": "recomputed",
             "old_due_at": old.due_at.isoformat() if old.due_at else None,
             "due_at": fresh.due_at.isoformat() if fresh.due_at else None,
+            "old_last_day": old.last_day.isoformat() if old.last_day else None,
+            "last_day": fresh.last_day.isoformat() if fresh.last_day else None,
             "provisional": fresh.provisional,
         },
     )
@@ -220,15 +223,19 @@ def extend(draft: Draft, command: ExtendClock) -> ClockState:
     return extended
 
 
-def recompute(draft: Draft, command: Recompute) -> int:
-    """Provisional deadlines of running clocks, recomputed (audited); how many."""
+def recompute(draft: Draft, command: Recompute) -> list[DeadlineMove]:
+    """Provisional deadlines of running clocks, recomputed (audited): where each went."""
     definition = draft.definition
-    done = 0
+    moves = []
     for state in list(draft.clocks.values()):
         spec = definition.clocks.get(state.name)
         if not state.provisional or spec is None or state.phase != "running":
             continue
         fresh, timers = runtime.schedule(spec, state, draft.calendar, definition.timezone, draft.at)
         _reschedule(draft, state, fresh, timers, command.actor)
-        done += 1
-    return done
+        moves.append(
+            DeadlineMove(
+                draft.case.id, state.name, state.last_day, fresh.last_day, fresh.provisional
+            )
+        )
+    return moves
