@@ -117,8 +117,11 @@ class TestCases:
         listed = runner.invoke(cli, ["cases", "list", "--db", db, "--json"])
         assert 0 == listed.exit_code, listed.output
         cases = json.loads(listed.output)
-        assert ["delivered", "accepted"] == [c["state"] for c in cases]
-        shown = runner.invoke(cli, ["cases", "show", cases[0]["id"], "--db", db, "--json"])
+        # the delivered case, the deemed acceptance, three on the reviewers' worklist
+        assert sorted(c["state"] for c in cases) == ["accepted"] * 4 + ["delivered"]
+        assert [c["assignee"] for c in cases].count("review.wang") == 1  # the claimed one
+        delivered = next(c for c in cases if c["state"] == "delivered")
+        shown = runner.invoke(cli, ["cases", "show", delivered["id"], "--db", db, "--json"])
         detail = json.loads(shown.output)
         moves = [h for h in detail["history"] if h["kind"] != "clock"]
         assert 10 == len(moves)
