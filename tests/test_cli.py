@@ -34,7 +34,7 @@ events:
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "120"}  # any terminal
     env.pop("CASEFLOW_DATABASE_URL", None)
     return subprocess.run(
         [sys.executable, "-m", "caseflow", *args],
@@ -214,11 +214,17 @@ class TestTimersCli:
         assert "accepted" == shown["state"]
         overlay = tmp_path / "2027.yaml"
         overlay.write_text("years:\n  2027:\n    holidays: ['2027-01-01']\n")
-        loaded = runner.invoke(cli, ["calendar", "load", str(overlay), "--db", db])
+        loaded = runner.invoke(
+            cli, ["calendar", "load", str(overlay), "--db", db, "--operator", "ops-1"]
+        )
         assert 0 == loaded.exit_code, loaded.output
         assert "loaded calendar data for 2027" in loaded.output
+        # the notice agrees with the statutory rule here: exact now, the same last day
+        assert "recomputed 1 provisional deadline(s) as operator ops-1: 0 moved, 1 unchanged" in (
+            loaded.output
+        )
         again = runner.invoke(cli, ["timers", "recompute", "--db", db, "--operator", "ops-1"])
-        assert "recomputed 1 provisional deadline(s)" in again.output
+        assert "recomputed 0 provisional deadline(s)" in again.output
         shown = json.loads(
             runner.invoke(cli, ["cases", "show", late.id, "--db", db, "--json"]).output
         )

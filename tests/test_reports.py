@@ -351,7 +351,7 @@ class TestCommand:
     def invoke(self, db_url: str, workflows_dir: Path, *args: str) -> str:
         period = ["--since", "2026-03-01", "--until", "2026-05-01"]
         options = ["--db", db_url, "--workflows", str(workflows_dir), *period]
-        result = CliRunner().invoke(cli, ["report", *options, *args])
+        result = CliRunner().invoke(cli, ["report", *options, *args], env={"COLUMNS": "160"})
         assert 0 == result.exit_code, result.output
         return result.output
 
