@@ -323,6 +323,32 @@ def upgrade_with_data(engine: sa.Engine, head: Schema, folder: Path) -> None:
             ]
 
 
+class TestNewDatabase:
+    """An engine creates a new database at head directly (the tables' metadata, stamped):
+    it must be the very schema the revisions build, and later revisions apply to it."""
+
+    def test_created_head_is_the_migrated_head(self, db_url, head_schema):
+        engine = connect(db_url)
+        try:
+            assert migrate.create_head(engine)
+            assert migrate.current(engine) == migrate.head()
+            assert schema_of(engine) == head_schema(db_url)
+            assert not migrate.create_head(engine)  # never twice, never over tables
+        finally:
+            engine.dispose()
+
+    def test_an_engine_on_an_earlier_revision_still_migrates(self, db_url, head_schema):
+        engine = connect(db_url)
+        try:
+            migrate.upgrade(engine, EARLIER[-1])  # the revision before head
+            assert not migrate.create_head(engine)
+            migrate.ensure_current(engine, auto_upgrade=True)
+            assert migrate.current(engine) == migrate.head()
+            assert schema_of(engine) == head_schema(db_url)
+        finally:
+            engine.dispose()
+
+
 class TestUpgradeFromEveryRevision:
     """A database at any earlier revision of today's files, holding rows, upgrades to head."""
 
