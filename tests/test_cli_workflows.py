@@ -248,4 +248,4 @@ class TestValidateStillWorks:
         shutil.copy(APPROVAL, tmp_path / "a.yaml")
         result = run("validate", str(tmp_path))
         assert 0 == result.exit_code
-        assert "ok (administrative_approval v1" in result.stdout
+        assert "ok (administrative_approval v2" in result.stdout
