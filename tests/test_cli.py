@@ -241,4 +241,4 @@ class TestWorkflowsListWithDatabase:
         assert 0 == out.exit_code, out.output
         counts = {(e["workflow"], e["version"]): e["cases"] for e in json.loads(out.output)}
         assert 2 == counts[("administrative_approval", 2)]
-        assert 0 == counts[("hotline_request", 1)]
+        assert 0 == counts[("hotline_request", 2)]
