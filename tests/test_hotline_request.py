@@ -395,7 +395,7 @@ class TestRework:
 class TestCounts:
     def test_counts_by_final_state(self, fresh, clock):
         """Seed 004 (14,074 calls: 9,752 on the call, 4,322 by departments) as counts by final
-        state. Mon 15 Jun 2026."""
+        state; the good-rating rate counts 非常满意, 满意 and 基本满意. Mon 15 Jun 2026."""
         engine = fresh()
         clock.set("2026-06-15T09:00")
         for i, rating in enumerate(["非常满意", "满意", "基本满意"]):
@@ -410,11 +410,18 @@ class TestCounts:
             engine, since=dt.date(2026, 6, 1), until=dt.date(2026, 7, 1), workflow="hotline_request"
         )
         total = figures.total
-        assert (4, 3, 1, 1.0) == (
+        assert (4, 3, 1, 1.0, 1.0) == (
             total.closed,
             total.closed_in("resolved_on_call"),
             total.closed_in("closed"),
             total.success_rate,
+            total.satisfied_share,
+        )
+        assert (4, 4, 1.0, 0.0) == (
+            total.rating.offered,
+            total.rating.rated,
+            total.rating.good_rate,
+            total.rating.unrated_rate,
         )
         assert 3 == len(engine.cases(workflow="hotline_request", state="resolved_on_call"))
         assert 1 == len(engine.cases(workflow="hotline_request", state="closed"))
