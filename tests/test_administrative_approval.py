@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from caseflow import Actor, DataValidationError, InvalidEvent
+from caseflow.reports import report
 
 SH = ZoneInfo("Asia/Shanghai")
 UNIT = "hainan/haikou/longhua"
@@ -412,3 +413,68 @@ class TestRating:
         case = engine.fire(case.id, "withdraw", actor=APPLICANT)
         assert ("withdrawn", "completed") == (case.state, case.status)
         assert "rating_window" not in {c.name for c in engine.clocks(case.id)}
+
+
+class TestReport:
+    def test_ratings_and_closures_per_unit(self, engine, clock):
+        """
+        好差评 per unit in June 2026 (the report's rating figures): at 龙华 one collected
+        case rated 满意 and one rejected case rated 非常不满意 and rectified; at 美兰 one
+        delivered case nobody rated (the 7 days from Tue 16 Jun end Tue 23 Jun). Good 1
+        of 2 rated, unrated 1 of 3, rectified 1 of 1; the on-time totals leave the rating
+        windows out (the unrated one ran out: not lateness).
+        """
+        meilan = "hainan/haikou/meilan"
+        collected = to_approved(engine, clock, "2026-06-01T09:00", "2026-06-03T10:00")
+        engine.fire(collected.id, "issue", actor=ISSUER)
+        clock.set("2026-06-05T10:00")
+        engine.fire(collected.id, "collect", actor=ISSUER)
+        engine.fire(collected.id, "rate", actor=APPLICANT, payload={"satisfaction": "满意"})
+        rejected = to_review(engine, clock, "2026-06-01T09:30")
+        clock.set("2026-06-08T10:00")
+        engine.fire(rejected.id, "reject", actor=HEAD, payload=REJECTION)
+        engine.fire(rejected.id, "rate", actor=APPLICANT, payload={"satisfaction": "非常不满意"})
+        clock.set("2026-06-12T10:00")
+        engine.fire(rejected.id, "rectified", actor=HEAD, payload={"rectification": "已复核"})
+        clock.set("2026-06-02T09:00")
+        posted = engine.start(
+            "administrative_approval", data={**DATA, "delivery": "post"}, actor=CLERK, org=meilan
+        )
+        for actor, event, payload in [
+            (CLERK, "accept", None),
+            (REVIEWER, "start_review", None),
+            (HEAD, "decide", {"decision": "approve"}),
+            (ISSUER, "issue", None),
+        ]:
+            engine.fire(posted.id, event, actor=actor, payload=payload)
+        clock.set("2026-06-16T10:00")
+        engine.fire(posted.id, "deliver", actor=COURIER)
+        clock.set("2026-06-24T00:00")
+        engine.fire_due()
+        assert "delivered" == engine.get(posted.id).state
+        found = report(engine, since=dt.date(2026, 6, 1), until=dt.date(2026, 7, 1), depth=3)
+        assert ["hainan/haikou/longhua", meilan] == [r.key for r in found.rows]
+        longhua = found.row("hainan/haikou/longhua").rating
+        assert (2, 2, 1, 1, 1, 1.0) == (
+            longhua.offered,
+            longhua.rated,
+            longhua.good,
+            longhua.bad,
+            longhua.rectified,
+            longhua.rectification_rate,
+        )
+        assert (1, 0, 1.0) == (
+            found.row(meilan).rating.offered,
+            found.row(meilan).rating.rated,
+            found.row(meilan).rating.unrated_rate,
+        )
+        total = found.total
+        assert (0.5, 1 / 3) == (total.rating.good_rate, total.rating.unrated_rate)
+        assert (3, {"collected": 1, "rejected": 1, "delivered": 1}) == (
+            total.period.closed,
+            {s.state: s.count for s in total.period.final_states},
+        )
+        window = total.clock("rating_window")
+        assert window is not None
+        assert (True, 3, 2) == (window.window, window.finished, window.on_time)
+        assert 1.0 == total.on_time_rate  # decision, issuance, rectification all in time
