@@ -208,7 +208,8 @@ class TestReferred:
 
     def test_wrong_department_and_unknown_unit(self, fresh, clock):
         """Only the department it was referred to signs and replies; a referral names a known
-        unit; nobody replies before signing for it."""
+        unit; nobody replies before signing for it, and a request waiting to be signed for
+        is not re-routed: it comes back by 退单."""
         engine = fresh()
         clock.set("2026-06-15T10:00")
         case = engine.start("hotline_request", data=CALL, actor=AGENT)
@@ -223,6 +224,8 @@ class TestReferred:
             engine.fire(case.id, "send_back", actor=CITIZEN, payload={"reason": "x"})
         with pytest.raises(InvalidEvent, match="cannot fire in state 'referred'"):
             engine.fire(case.id, "reply", actor=SHUIWU_STAFF, payload={"reply": "x"})
+        with pytest.raises(InvalidEvent, match="cannot fire in state 'referred'"):
+            engine.fire(case.id, "refer", actor=AGENT, payload={"org": ZHUJIAN})  # 退单 first
         assert case == engine.get(case.id)
 
 
