@@ -55,6 +55,7 @@ structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.
 from sqlalchemy import create_engine, event  # noqa: E402
 
 from caseflow import listing  # noqa: E402
+from caseflow.definitions.registry import Registry, shipped_workflows_dir  # noqa: E402
 from caseflow.engine import Engine  # noqa: E402
 from caseflow.testing import MovableClock  # noqa: E402
 
@@ -65,6 +66,12 @@ if TYPE_CHECKING:
 
 PG_BASE_URL = os.environ.get(
     "CASEFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+#: The shipped version of administrative_approval: the seeded rows must name one the engine knows.
+APPROVAL_VERSION = (
+    Registry.from_paths([shipped_workflows_dir() / "administrative_approval.yaml"])
+    .get("administrative_approval")
+    .version
 )
 ORGS = ("hainan/lingshui/yingzhou", "hainan/lingshui/benhao", "hainan/haikou/longhua")
 CASE_COLUMNS = [
@@ -208,7 +215,7 @@ class Seeder:
             self.counts[state] = self.counts.get(state, 0) + 1
             data = json.dumps({"applicant": "张三", "matter": "食品经营许可"}, ensure_ascii=False)
             cases.append(
-                (case_id, "administrative_approval", 1, state, status, data,
+                (case_id, "administrative_approval", APPROVAL_VERSION, state, status, data,
                  ORGS[i % len(ORGS)], None, 4, self.when(created), self.when(created), 0)
             )  # fmt: skip
             for name, kind in zip(("correction_window", "decision"), kinds, strict=True):

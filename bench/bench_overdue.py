@@ -63,6 +63,7 @@ structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.
 
 from sqlalchemy import create_engine, event  # noqa: E402
 
+from caseflow.definitions.registry import Registry, shipped_workflows_dir  # noqa: E402
 from caseflow.engine import Engine  # noqa: E402
 from caseflow.store import tables as cf_tables  # noqa: E402
 
@@ -72,6 +73,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine as SAEngine
 
 WORKFLOW = "administrative_approval"
+#: The shipped version: the seeded rows must name a version the engine knows.
+VERSION = Registry.from_paths([shipped_workflows_dir() / f"{WORKFLOW}.yaml"]).get(WORKFLOW).version
 PG_BASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 INDEX = "ix_cf_clocks_phase_due_at_case_id"
 ORGS = (
@@ -303,7 +306,7 @@ class Generator:
                 (
                     case_id,
                     WORKFLOW,
-                    1,
+                    VERSION,
                     state,
                     status,
                     self.datas[rng.randrange(16)],

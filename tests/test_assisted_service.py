@@ -1,6 +1,7 @@
 """
 Chencang's "三办" service modes (seed 001): 直办 on the spot, 代办 by a cadre within a set
-time, 陪办 with a cadre to the county hall; on the Jiaoling org tree.
+time, 陪办 with a cadre to the county hall; then the citizen's rating (政务服务"好差评",
+GB/T 39735-2020), a bad one rectified (整改) and answered; on the Jiaoling org tree.
 
 Dates checked against chinese_calendar for 2026: Mid-Autumn Fri 25 Sep off; National Day
 Thu 1 Oct to Wed 7 Oct off, Sat 10 Oct a make-up workday. 24:00 of a last day is stored
@@ -63,7 +64,8 @@ def fresh(make_engine):
 
 class TestModes:
     def test_direct_on_the_spot(self, fresh, clock):
-        """直办: documents complete, the town window accepts and finishes at once."""
+        """直办: documents complete, the town window accepts and finishes at once; the
+        citizen rates it on the window's 评价器 (Mon 9 Mar 2026)."""
         engine = fresh()
         case = request(engine, clock, "2026-03-09T09:00", "直办", "生育登记", TOWN_WINDOW)
         assert (SANZHEN, dt.date(2026, 3, 10)) == (
@@ -71,9 +73,15 @@ class TestModes:
             clock_of(engine, case.id, "intake_limit").last_day,
         )
         case = engine.fire(case.id, "accept", actor=TOWN_WINDOW)
+        assert ("rating", "stopped") == (
+            case.state,
+            clock_of(engine, case.id, "intake_limit").status,
+        )
+        case = engine.fire(case.id, "rate", actor=APPLICANT, payload={"satisfaction": "满意"})
         assert ("done_on_spot", "completed") == (case.state, case.status)
-        assert "stopped" == clock_of(engine, case.id, "intake_limit").status
-        assert {"intake_limit"} == {c.name for c in engine.clocks(case.id)}
+        assert {"intake_limit": "stopped", "rating_window": "stopped"} == {
+            c.name: c.status for c in engine.clocks(case.id)
+        }
 
     def test_proxy_within_five_workdays_over_national_day(self, fresh, clock, notifier):
         """代办 from Thu 24 Sep: 5 workdays skip Mid-Autumn and National Day -> Fri 9 Oct; reminded 9 Oct."""
@@ -120,15 +128,21 @@ class TestModes:
             engine.fire(case.id, "deliver", actor=FANGXIN_CADRE)
         clock.set("2026-10-09T15:00")
         case = engine.fire(case.id, "deliver", actor=JIULING_CADRE)
-        assert ("delivered", "completed", "补贴800元已审批") == (
-            case.state,
-            case.status,
-            case.data["result"],
-        )
+        assert ("rating", "补贴800元已审批") == (case.state, case.data["result"])
         done = clock_of(engine, case.id, "proxy_limit")
         assert ("stopped", None) == (done.status, done.state.breached_at)
         clock.set("2026-10-12T00:00")
         assert 0 == engine.fire_due().total
+        # not rated within 7 days (to Fri 16 Oct): archived as delivered, unrated
+        assert dt.date(2026, 10, 16) == clock_of(engine, case.id, "rating_window").last_day
+        clock.set("2026-10-17T00:00")
+        engine.fire_due()
+        case = engine.get(case.id)
+        assert ("delivered", "completed", None) == (
+            case.state,
+            case.status,
+            case.data.get("satisfaction"),
+        )
 
     def test_proxy_late_tells_the_centre_head(self, fresh, clock, notifier):
         """代办 from Mon 2 Nov, due by Mon 9 Nov: at 24:00 the centre's head is told; the
@@ -185,8 +199,12 @@ class TestModes:
         case = engine.fire(
             case.id, "accompanied", actor=CHENGBEI_CADRE, payload={"result": "土地流转合同备案完成"}
         )
+        assert ("rating", "stopped") == (
+            case.state,
+            clock_of(engine, case.id, "accompany_limit").status,
+        )
+        case = engine.fire(case.id, "rate", actor=APPLICANT, payload={"satisfaction": "非常满意"})
         assert ("done_at_hall", "completed", CHENGBEI) == (case.state, case.status, case.org)
-        assert "stopped" == clock_of(engine, case.id, "accompany_limit").status
 
 
 class TestCounts:
@@ -198,11 +216,14 @@ class TestCounts:
                 case = request(
                     engine, clock, "2026-03-09T09:00", mode, f"{mode}事项{i}", TOWN_WINDOW
                 )
-                engine.fire(case.id, "accept", actor=TOWN_WINDOW)
+                case = engine.fire(case.id, "accept", actor=TOWN_WINDOW)
+                if case.state == "rating":
+                    engine.fire(case.id, "rate", actor=APPLICANT, payload={"satisfaction": "满意"})
         cadre = Actor("sanzhen.cadre", {"cadre"}, SANZHEN)
         for case in engine.cases(workflow="assisted_service", state="proxy_handling"):
             engine.fire(case.id, "result_obtained", actor=cadre, payload={"result": "已办结"})
             engine.fire(case.id, "deliver", actor=cadre)
+            engine.fire(case.id, "rate", actor=APPLICANT, payload={"satisfaction": "基本满意"})
         (booked,) = engine.cases(workflow="assisted_service", state="to_book")
         engine.fire(
             booked.id,
@@ -211,12 +232,23 @@ class TestCounts:
             payload={"appointment_at": "2026-03-12T09:00", "hall": "县政务服务中心"},
         )
         engine.fire(booked.id, "accompanied", actor=cadre, payload={"result": "已办结"})
+        engine.fire(booked.id, "rate", actor=APPLICANT, payload={"satisfaction": "非常满意"})
         refused = request(engine, clock, "2026-03-09T10:00", "代办", "公益性岗位申请", TOWN_WINDOW)
         refused = engine.fire(
             refused.id,
             "decline",
             actor=TOWN_WINDOW,
             payload={"reason": "不符合公益性岗位安置条件，已解释说明"},
+        )
+        assert "rating" == refused.state
+        refused = engine.fire(
+            refused.id, "rate", actor=APPLICANT, payload={"satisfaction": "非常不满意"}
+        )
+        refused = engine.fire(
+            refused.id,
+            "rectified",
+            actor=Actor("sanzhen.head", {"centre_head"}, SANZHEN),
+            payload={"rectification": "已由中心负责人再次上门解释政策依据"},
         )
         assert "declined" == refused.state
         figures = report(
@@ -229,3 +261,54 @@ class TestCounts:
             s.state: s.count for s in figures.total.final_states
         }
         assert pytest.approx(6 / 7) == figures.total.success_rate
+
+
+class TestRating:
+    def test_a_bad_rating_is_rectified_and_answered(self, fresh, clock, notifier):
+        """
+        好差评 (GB/T 39735-2020 five levels): a 代办 declined on Tue 10 Mar 2026 and rated
+        不满意 opens 差评整改 with 15 workdays (to Tue 31 Mar); the centre's head answers,
+        the citizen is told, and the request closes as declined.
+        """
+        engine = fresh()
+        case = request(engine, clock, "2026-03-09T09:00", "代办", "公益性岗位申请", JIULING_WINDOW)
+        engine.fire(case.id, "accept", actor=JIULING_WINDOW)
+        clock.set("2026-03-10T10:00")
+        engine.fire(
+            case.id, "decline", actor=JIULING_CADRE, payload={"reason": "家庭收入超过认定标准"}
+        )
+        case = engine.fire(case.id, "rate", actor=APPLICANT, payload={"satisfaction": "不满意"})
+        assert "rectification" == case.state
+        assert dt.date(2026, 3, 31) == clock_of(engine, case.id, "rectification").last_day
+        head = Actor("jiuling.head", {"centre_head"}, JIULING)
+        with pytest.raises(Forbidden, match="requires one of the roles: centre_head, window_clerk"):
+            engine.fire(case.id, "rectified", actor=JIULING_CADRE, payload={"rectification": "x"})
+        clock.set("2026-03-16T10:00")
+        answer = "已上门说明认定标准，并告知可申请临时救助"
+        case = engine.fire(case.id, "rectified", actor=head, payload={"rectification": answer})
+        assert ("declined", "completed", "不满意") == (
+            case.state,
+            case.status,
+            case.data["satisfaction"],
+        )
+        engine.fire_due()
+        told = [n["message"] for n in notifier.sent if n["roles"] == ("applicant",)]
+        assert [f"差评整改反馈（公益性岗位申请）：{answer}"] == told
+
+    def test_unrated_over_national_day_closes_on_the_next_working_day(self, fresh, clock):
+        """直办 on Wed 30 Sep 2026: the 7-day window ends Wed 7 Oct, a holiday, so Thu 8 Oct
+        (民法典 art. 203); at 24:00 it closes as done_on_spot, unrated."""
+        engine = fresh()
+        case = request(engine, clock, "2026-09-30T10:00", "直办", "生育登记", TOWN_WINDOW)
+        engine.fire(case.id, "accept", actor=TOWN_WINDOW)
+        assert dt.date(2026, 10, 8) == clock_of(engine, case.id, "rating_window").last_day
+        clock.set("2026-10-08T23:59")
+        assert 0 == engine.fire_due().total
+        clock.set("2026-10-09T00:00")
+        engine.fire_due()
+        case = engine.get(case.id)
+        assert ("done_on_spot", "completed", None) == (
+            case.state,
+            case.status,
+            case.data.get("satisfaction"),
+        )

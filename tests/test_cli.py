@@ -105,7 +105,7 @@ class TestValidate:
         """Every shipped workflow validates cleanly (exit 0)."""
         result = run_cli("workflows", "validate", str(ROOT / "workflows"), cwd=tmp_path)
         assert 0 == result.returncode, result.stderr
-        assert "administrative_approval v1" in result.stdout
+        assert "administrative_approval v2" in result.stdout
 
 
 class TestCases:
@@ -123,9 +123,10 @@ class TestCases:
         delivered = next(c for c in cases if c["state"] == "delivered")
         shown = runner.invoke(cli, ["cases", "show", delivered["id"], "--db", db, "--json"])
         detail = json.loads(shown.output)
-        moves = [h for h in detail["history"] if h["kind"] != "clock"]
-        assert 10 == len(moves)
-        assert "post.liu" == moves[-1]["actor"]
+        moves = [h for h in detail["history"] if h["kind"] not in ("clock", "notice")]
+        assert 11 == len(moves)
+        assert ["post.liu", "zhang.san"] == [m["actor"] for m in moves[-2:]]  # delivered, rated
+        assert ["notice"] == [h["kind"] for h in detail["history"] if h["kind"] == "notice"]
 
     def test_unknown_case_is_one_line_error(self, tmp_path: Path):
         """A missing case prints `error: ...` and exits 1."""
@@ -248,5 +249,5 @@ class TestWorkflowsListWithDatabase:
         out = CliRunner().invoke(cli, ["workflows", "list", "--db", db, "--json"])
         assert 0 == out.exit_code, out.output
         counts = {(e["workflow"], e["version"]): e["cases"] for e in json.loads(out.output)}
-        assert 2 == counts[("administrative_approval", 1)]
-        assert 0 == counts[("hotline_request", 1)]
+        assert 2 == counts[("administrative_approval", 2)]
+        assert 0 == counts[("hotline_request", 2)]

@@ -102,7 +102,7 @@ class TestWidths:
             assert state in block[0].split()  # on the id's own line
             found = words(block)
             # wrapped at "_", "/" or spaces only: the pieces, in order, are the whole value
-            assert "administrative_approvalv1" == column_text(block, "administrative_approval v1")
+            assert "administrative_approvalv2" == column_text(block, "administrative_approval v2")
             assert ORG == column_text(block, ORG)
             assert "2026-09-01" in found  # the updated day, in its column or under the id
         assert "50 shown, more exist; --limit/--offset" == lines[-1]

@@ -75,7 +75,7 @@ def listing_mix(engine, clock):
         "administrative_approval", data=DATA, actor=CLERK, org="hainan/haikou"
     ).id
     mix["done"] = engine.start("administrative_approval", data=DATA, actor=CLERK).id
-    engine.fire(mix["done"], "refuse", actor=CLERK)
+    engine.fire(mix["done"], "withdraw", actor=Actor("zhang", {"applicant"}, CLERK.org))
     with engine.db.begin() as conn:
         incident_rows.open_incident(conn, mix["running"], 0, "notify", "boom", 3, clock.now())
     clock.set("2026-12-29T12:00")

@@ -248,7 +248,7 @@ class TestValidateStillWorks:
         shutil.copy(APPROVAL, tmp_path / "a.yaml")
         result = run("validate", str(tmp_path))
         assert 0 == result.exit_code
-        assert "ok (administrative_approval v1" in result.stdout
+        assert "ok (administrative_approval v2" in result.stdout
 
     def test_validate_with_db_names_a_file_changed_under_a_registered_version(
         self, db_url: str, tmp_path: Path

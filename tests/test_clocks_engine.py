@@ -69,9 +69,10 @@ class TestCorrectionWindow:
         last = [h for h in engine.history(case.id) if h.kind == "transition"][-1]
         assert ("deemed_accepted", "system:timer") == (last.event, last.actor_id)
         assert "stopped" == clock_of(engine, case.id, "correction_window").status
-        # The decision clock starts on acceptance: Sat 10 Oct is a make-up workday but the
-        # start day is never counted; 20 workdays later is Fri 6 Nov.
-        assert dt.date(2026, 11, 6) == clock_of(engine, case.id, "decision").last_day
+        # A deemed acceptance is an acceptance from the receipt of the application (art.
+        # 32): the decision clock counts from the submission on 25 Sep (a holiday, not
+        # counted); 20 workdays (Sat 10 Oct worked) later is Thu 29 Oct.
+        assert dt.date(2026, 10, 29) == clock_of(engine, case.id, "decision").last_day
         assert 0 == engine.fire_due().total
 
     def test_correction_request_stops_and_resubmission_restarts(self, make_engine, clock):
@@ -108,7 +109,8 @@ class TestDecisionClock:
         clock.set("2026-09-29T09:00")
         engine.fire(case.id, "start_review", actor=REVIEWER)
         clock.set("2026-10-12T09:00")
-        engine.fire(case.id, "send_to_experts", actor=REVIEWER)
+        excluded = {"procedure": "检验", "time_needed": "五日"}
+        engine.fire(case.id, "send_to_experts", actor=REVIEWER, payload={"excluded": excluded})
         paused = clock_of(engine, case.id, "decision")
         assert ("paused", None) == (paused.status, paused.days_left)
         assert [] == [t for t in engine.timers() if t.clock == "decision"]

@@ -2,7 +2,9 @@
 People's mediation of disputes (矛盾纠纷调处, seeds 003 and 000) on the Jiaoling org tree.
 
 "小事不出网格、大事不出村镇": a dispute is mediated at the lowest level that can settle it
-and goes one level up on breach. Every date was checked against chinese_calendar for
+and goes one level up on breach; a serious or major one starts at the village or the
+township. Past the limit only with both parties' recorded consent; judicial confirmation
+within 30 days of the day the agreement took effect (人民调解法 art. 33). Every date was checked against chinese_calendar for
 2026: Qingming Mon 6 Apr off; Labour Day Fri 1 May to Tue 5 May off, Sat 9 May a make-up
 workday; Dragon Boat Fri 19 Jun off; Sun 20 Sep a make-up workday, Mid-Autumn Fri 25 Sep
 off; National Day Thu 1 Oct to Wed 7 Oct off, Sat 10 Oct a make-up workday. The start
@@ -135,6 +137,7 @@ class TestSettledInTheGrid:
         clock.set("2026-05-07T10:00")
         agreement = {
             "signed_on": "2026-05-07",
+            "effective_on": "2026-05-07",
             "terms": "共同出资疏通排水沟，沟界以界桩为准",
             "form": "written",
         }
@@ -247,7 +250,11 @@ class TestEscalationOnBreach:
             case.id, "assign", actor=SANZHEN_CENTRE, payload={"mediator": SANZHEN_MEDIATOR.id}
         )
         clock.set("2026-10-30T11:00")
-        agreement = {"signed_on": "2026-10-30", "terms": "重新砌筑排水沟，费用各半"}
+        agreement = {
+            "signed_on": "2026-10-30",
+            "effective_on": "2026-10-30",
+            "terms": "重新砌筑排水沟，费用各半",
+        }
         case = engine.fire(
             case.id, "agree", actor=SANZHEN_MEDIATOR, payload={"agreement": agreement}
         )
@@ -325,9 +332,21 @@ class TestEscalationOnBreach:
         assert [] == sent_for(notifier, case.id)  # moved by hand; at the top nobody above to tell
 
 
+CONSENT_A = {"given_on": "2026-03-26", "form": "written", "by": "张三"}
+CONSENT_B = {"given_on": "2026-03-30", "form": "oral", "by": "李四"}
+
+
 class TestConsentedExtension:
-    def test_both_parties_consent_then_extend(self, fresh, clock):
-        """Referred by 12345 to the township Mon 2 Mar: 1 month -> Thu 2 Apr; +1 month -> Sat 2 May, a holiday -> Wed 6 May."""
+    def test_each_side_consents_then_the_month_is_extended(self, fresh, clock, notifier):
+        """
+        LOCAL RULES (DESIGN §2, after 人民调解工作若干规定 art. 33: 一般在一个月内调结):
+        past the month only with both parties' consent, each side's recorded as data.
+        Referred by 12345 to the township Mon 2 Mar 2026: 1 month ends Thu 2 Apr. One
+        side consents Thu 26 Mar: nothing can be extended yet. The other side consents
+        Mon 30 Mar: the case is consented, its limit is extended_mediation (from the same
+        start, the same last day), and one extension by a month ends Sat 2 May, a holiday,
+        so Wed 6 May (民法典 art. 203); the parties are told.
+        """
         engine = fresh()
         case = to_mediating(
             engine,
@@ -347,37 +366,51 @@ class TestConsentedExtension:
         )
         assert HOTLINE.id == engine.history(case.id)[0].actor_id
         assert dt.date(2026, 4, 2) == clock_of(engine, case.id, "mediation").last_day
-        clock.set("2026-03-30T10:00")
+        clock.set("2026-03-26T10:00")
         before = engine.get(case.id)
-        with pytest.raises(DataValidationError, match="party_b"):
+        with pytest.raises(DataValidationError):
+            engine.fire(case.id, "consent_to_extend", actor=SANZHEN_MEDIATOR, payload={})
+        with pytest.raises(DataValidationError, match="form"):
             engine.fire(
                 case.id,
                 "consent_to_extend",
                 actor=SANZHEN_MEDIATOR,
-                payload={"consent": {"party_a": True, "party_b": False}},
-            )
-        with pytest.raises(DataValidationError, match="party_b"):
-            engine.fire(
-                case.id,
-                "consent_to_extend",
-                actor=SANZHEN_MEDIATOR,
-                payload={"consent": {"party_a": True}},
+                payload={"consent_a": {"given_on": "2026-03-26"}},
             )
         assert before == engine.get(case.id)
-        consent = {"party_a": True, "party_b": True, "recorded_on": "2026-03-30"}
-        engine.fire(
-            case.id, "consent_to_extend", actor=SANZHEN_MEDIATOR, payload={"consent": consent}
+        case = engine.fire(
+            case.id, "consent_to_extend", actor=SANZHEN_MEDIATOR, payload={"consent_a": CONSENT_A}
+        )
+        assert ("mediating", CONSENT_A) == (case.state, case.data["consent_a"])
+        with pytest.raises(InvalidEvent, match="cannot be extended"):
+            engine.extend_clock(case.id, "mediation", actor=SANZHEN_MEDIATOR, reason="一方同意")
+        with pytest.raises(InvalidEvent, match="no clock 'extended_mediation'"):
+            engine.extend_clock(
+                case.id, "extended_mediation", actor=SANZHEN_MEDIATOR, reason="一方同意"
+            )
+        clock.set("2026-03-30T10:00")
+        case = engine.fire(
+            case.id, "consent_to_extend", actor=SANZHEN_MEDIATOR, payload={"consent_b": CONSENT_B}
+        )
+        assert "consented" == case.state
+        assert "stopped" == clock_of(engine, case.id, "mediation").status
+        consented = clock_of(engine, case.id, "extended_mediation")
+        assert (dt.date(2026, 4, 2), clock_of(engine, case.id, "mediation").state.started_at) == (
+            consented.last_day,
+            consented.state.started_at,
         )
         with pytest.raises(Forbidden, match="mediator, committee_director"):
-            engine.extend_clock(case.id, "mediation", actor=SANZHEN_CENTRE, reason="双方同意")
+            engine.extend_clock(
+                case.id, "extended_mediation", actor=SANZHEN_CENTRE, reason="双方同意"
+            )
         with pytest.raises(InvalidEvent, match="needs a reason"):
-            engine.extend_clock(case.id, "mediation", actor=SANZHEN_MEDIATOR, reason="")
+            engine.extend_clock(case.id, "extended_mediation", actor=SANZHEN_MEDIATOR, reason="")
         engine = fresh()
         extended = engine.extend_clock(
             case.id,
-            "mediation",
+            "extended_mediation",
             actor=SANZHEN_MEDIATOR,
-            reason="双方当事人书面同意延长调解期限 (2026-03-30)",
+            reason="双方当事人同意延长调解期限 (张三 2026-03-26 书面, 李四 2026-03-30 口头)",
         )
         assert (dt.date(2026, 5, 6), midnight("2026-05-07"), 1) == (
             extended.last_day,
@@ -385,31 +418,55 @@ class TestConsentedExtension:
             extended.extensions,
         )
         with pytest.raises(InvalidEvent, match="already extended 1"):
-            engine.extend_clock(case.id, "mediation", actor=SANZHEN_MEDIATOR, reason="再次延长")
-        notes = [
-            h.event or h.details.get("action")
-            for h in engine.history(case.id)
-            if h.event == "consent_to_extend" or h.details.get("action") == "extended"
-        ]
-        assert ["consent_to_extend", "extended"] == notes
-        assert consent == engine.get(case.id).data["consent"]
+            engine.extend_clock(
+                case.id, "extended_mediation", actor=SANZHEN_MEDIATOR, reason="再次延长"
+            )
+        engine.fire_due()
+        told = [n for n in notifier.sent if n["case_id"] == case.id]
+        assert [(("party",), SANZHEN)] == [(n["roles"], n["org"]) for n in told]
+        assert "2026-05-06" in told[0]["message"]
         clock.set("2026-04-03T00:00")  # the month is over, the extension is not
         assert 0 == engine.fire_due().total
         assert (SANZHEN, 0) == (engine.get(case.id).org, engine.get(case.id).escalation_level)
         clock.set("2026-04-20T10:00")
+        session = {"held_on": "2026-04-20", "summary": "双方就赔偿数额达成一致"}
         case = engine.fire(
-            case.id,
-            "agree",
-            actor=SANZHEN_MEDIATOR,
-            payload={"agreement": {"signed_on": "2026-04-20", "terms": "分期赔偿"}},
+            case.id, "record_session", actor=SANZHEN_MEDIATOR, payload={"session": session}
+        )
+        assert "consented" == case.state  # sessions keep it consented
+        agreement = {"signed_on": "2026-04-20", "effective_on": "2026-04-20", "terms": "分期赔偿"}
+        case = engine.fire(
+            case.id, "agree", actor=SANZHEN_MEDIATOR, payload={"agreement": agreement}
         )
         assert ("agreement", "stopped") == (
             case.state,
-            clock_of(engine, case.id, "mediation").status,
+            clock_of(engine, case.id, "extended_mediation").status,
         )
 
+    def test_one_side_only_the_month_runs_out(self, fresh, clock, notifier):
+        """Only one side consented: at 24:00 on Thu 2 Apr 2026 the township's month is over
+        and the dispute goes up to the county (人民调解工作若干规定 art. 33)."""
+        engine = fresh()
+        case = to_mediating(
+            engine,
+            clock,
+            "2026-03-02T09:00",
+            intake=SANZHEN_CENTRE,
+            assigner=SANZHEN_CENTRE,
+            mediator=SANZHEN_MEDIATOR.id,
+            channel="township",
+        )
+        engine.fire(
+            case.id, "consent_to_extend", actor=SANZHEN_MEDIATOR, payload={"consent_b": CONSENT_B}
+        )
+        clock.set("2026-04-03T00:00")
+        engine.fire_due()
+        moved = engine.get(case.id)
+        assert (COUNTY, 1, "mediating") == (moved.org, moved.escalation_level, moved.state)
+
     def test_extended_month_runs_out_and_moves_up(self, fresh, clock, notifier):
-        """The extension ends on Wed 6 May: at 24:00 the case goes to the county, whose month starts 7 May."""
+        """Both sides at once; the extension ends on Wed 6 May 2026: at 24:00 the case goes
+        to the county, whose month starts 7 May and ends Sun 7 Jun, so Mon 8 Jun."""
         engine = fresh()
         case = to_mediating(
             engine,
@@ -424,19 +481,156 @@ class TestConsentedExtension:
             case.id,
             "consent_to_extend",
             actor=SANZHEN_MEDIATOR,
-            payload={"consent": {"party_a": True, "party_b": True}},
+            payload={"consent_a": CONSENT_A, "consent_b": CONSENT_B},
         )
-        engine.extend_clock(case.id, "mediation", actor=SANZHEN_MEDIATOR, reason="双方同意延期")
+        engine.extend_clock(
+            case.id, "extended_mediation", actor=SANZHEN_MEDIATOR, reason="双方同意延期"
+        )
         clock.set("2026-05-07T00:00")
         engine.fire_due()
         moved = engine.get(case.id)
         assert (COUNTY, 1) == (moved.org, moved.escalation_level)
-        county = clock_of(engine, case.id, "mediation")
-        assert (dt.date(2026, 6, 8), 0) == (
-            county.last_day,
-            county.extensions,
-        )  # Sun 7 Jun -> Mon 8 Jun
-        assert [(("committee_director",), COUNTY)] == sent_for(notifier, case.id)
+        county = clock_of(engine, case.id, "extended_mediation")
+        assert (dt.date(2026, 6, 8), 0) == (county.last_day, county.extensions)
+        assert (("committee_director",), COUNTY) in sent_for(notifier, case.id)
+
+
+class TestConfirmationWindow:
+    def test_counts_from_when_the_agreement_took_effect(self, fresh, clock):
+        """
+        人民调解法 art. 33: judicial confirmation may be applied for within 30 days from
+        the day the agreement took effect (art. 29: when the last party signed and the
+        committee sealed it), not from when it was recorded. Effective Fri 29 May 2026,
+        recorded Wed 3 Jun: 30 days end Sun 28 Jun, so Mon 29 Jun (民法典 art. 203), not
+        Fri 3 Jul.
+        """
+        engine = fresh()
+        case = to_mediating(
+            engine,
+            clock,
+            "2026-05-25T09:00",
+            intake=XIAXING_MEDIATOR,
+            assigner=XIAXING_DIRECTOR,
+            mediator=XIAXING_MEDIATOR.id,
+            channel="village",
+        )
+        clock.set("2026-06-03T10:00")
+        agreement = {
+            "signed_on": "2026-05-28",
+            "effective_on": "2026-05-29",
+            "terms": "退还多占宅基地 0.3 米",
+            "form": "written",
+        }
+        engine.fire(case.id, "agree", actor=XIAXING_MEDIATOR, payload={"agreement": agreement})
+        window = clock_of(engine, case.id, "confirmation_window")
+        assert (midnight("2026-05-29"), dt.date(2026, 6, 29)) == (
+            window.state.started_at,
+            window.last_day,
+        )
+        started = [
+            h.details
+            for h in engine.history(case.id)
+            if h.details.get("clock") == "confirmation_window"
+        ]
+        assert "payload.agreement.effective_on" == started[0]["since"]
+        clock.set("2026-06-30T00:00")
+        engine.fire_due()
+        assert ("confirmation_window_closed", "follow_up", "system:timer") == transitions(
+            engine, case.id
+        )[-1]
+
+    def test_effective_date_is_checked(self, fresh, clock):
+        """The effective date is required, not in the future, and not before intake (Mon 25
+        May 2026); a refused agreement writes nothing."""
+        engine = fresh()
+        case = to_mediating(
+            engine,
+            clock,
+            "2026-05-25T09:00",
+            intake=XIAXING_MEDIATOR,
+            assigner=XIAXING_DIRECTOR,
+            mediator=XIAXING_MEDIATOR.id,
+            channel="village",
+        )
+        clock.set("2026-06-03T10:00")
+        before = engine.get(case.id)
+        for effective, match in [
+            (None, "effective_on"),
+            ("2026-06-04", "in the future"),
+            ("2026-05-22", "before the case began"),
+            ("29 May", "effective_on"),
+        ]:
+            agreement = {"signed_on": "2026-05-29", "terms": "x"}
+            if effective is not None:
+                agreement["effective_on"] = effective
+            with pytest.raises(DataValidationError, match=match):
+                engine.fire(
+                    case.id, "agree", actor=XIAXING_MEDIATOR, payload={"agreement": agreement}
+                )
+        assert before == engine.get(case.id)
+        agreement = {"signed_on": "2026-05-25", "effective_on": "2026-05-25", "terms": "x"}
+        case = engine.fire(
+            case.id, "agree", actor=XIAXING_MEDIATOR, payload={"agreement": agreement}
+        )
+        assert dt.date(2026, 6, 24) == clock_of(engine, case.id, "confirmation_window").last_day
+
+
+class TestStartLevel:
+    def test_a_major_dispute_starts_at_the_township(self, fresh, clock):
+        """
+        "大事不出村镇": a grid worker records a major dispute on Mon 28 Sep 2026; it starts
+        at the township (三圳镇), never in the grid, with the township's month (to Wed 28
+        Oct); the grid worker cannot act on it, the township's centre can.
+        """
+        engine = fresh()
+        clock.set("2026-09-28T09:00")
+        case = engine.start(
+            "dispute_mediation",
+            data=data("grid", "两村因山林权属争执，涉及三十余户", severity="major"),
+            actor=GRID_WORKER,
+        )
+        assert (SANZHEN, "received") == (case.org, case.state)
+        start = engine.history(case.id)[0].details
+        assert (JIULING_GRID, SANZHEN, "start_level") == (
+            start["from_org"],
+            start["to_org"],
+            start["why"],
+        )
+        mediation = clock_of(engine, case.id, "mediation")
+        assert (dt.date(2026, 10, 28), "township") == (mediation.last_day, mediation.state.level)
+        with pytest.raises(Forbidden, match="outside their unit"):
+            engine.fire(case.id, "classify", actor=GRID_WORKER, payload={"category": "山林土地"})
+        case = engine.fire(
+            case.id, "classify", actor=SANZHEN_CENTRE, payload={"category": "山林土地"}
+        )
+        assert (SANZHEN, "classified") == (case.org, case.state)
+
+    def test_a_serious_dispute_starts_at_the_village(self, fresh, clock):
+        """A serious dispute recorded in 九岭村's grid on Mon 28 Sep 2026 starts at 九岭村:
+        10 village workdays skip National Day, count Sat 10 Oct, end Fri 16 Oct."""
+        engine = fresh()
+        clock.set("2026-09-28T09:00")
+        case = engine.start(
+            "dispute_mediation", data=data("grid", severity="serious"), actor=GRID_WORKER
+        )
+        mediation = clock_of(engine, case.id, "mediation")
+        assert (JIULING, dt.date(2026, 10, 16), "village") == (
+            case.org,
+            mediation.last_day,
+            mediation.state.level,
+        )
+
+    def test_a_minor_dispute_stays_where_it_was_reported(self, fresh, clock):
+        """小事不出网格: minor (or not yet classified) stays in the grid: 5 workdays from Mon
+        28 Sep 2026 end on Sat 10 Oct, a make-up workday (Sep 29, 30, Oct 8, 9, 10)."""
+        engine = fresh()
+        clock.set("2026-09-28T09:00")
+        for extra in ({"severity": "minor"}, {}):
+            case = engine.start("dispute_mediation", data=data("grid", **extra), actor=GRID_WORKER)
+            assert (JIULING_GRID, dt.date(2026, 10, 10)) == (
+                case.org,
+                clock_of(engine, case.id, "mediation").last_day,
+            )
 
 
 class TestJudicialConfirmation:
@@ -461,7 +655,13 @@ class TestJudicialConfirmation:
             case.id,
             "agree",
             actor=XIAXING_MEDIATOR,
-            payload={"agreement": {"signed_on": "2026-06-09", "terms": "返还借款三万元"}},
+            payload={
+                "agreement": {
+                    "signed_on": "2026-06-09",
+                    "effective_on": "2026-06-09",
+                    "terms": "返还借款三万元",
+                }
+            },
         )
         assert dt.date(2026, 7, 9) == clock_of(engine, case.id, "confirmation_window").last_day
         clock.set("2026-06-16T09:00")
@@ -534,7 +734,9 @@ class TestJudicialConfirmation:
             case.id,
             "agree",
             actor=XIAXING_MEDIATOR,
-            payload={"agreement": {"signed_on": "2026-06-01", "terms": "x"}},
+            payload={
+                "agreement": {"signed_on": "2026-06-01", "effective_on": "2026-06-01", "terms": "x"}
+            },
         )
         engine.fire(
             case.id,
@@ -570,14 +772,26 @@ class TestAuthorisation:
             (
                 FANGXIN_MEDIATOR,
                 "agree",
-                {"agreement": {"signed_on": "2026-04-28", "terms": "x"}},
+                {
+                    "agreement": {
+                        "signed_on": "2026-04-28",
+                        "effective_on": "2026-04-28",
+                        "terms": "x",
+                    }
+                },
                 "outside their unit",
             ),
             (FANGXIN_DIRECTOR, "assign", {"mediator": "fangxin.mediator"}, "outside their unit"),
             (
                 PARTY,
                 "agree",
-                {"agreement": {"signed_on": "2026-04-28", "terms": "x"}},
+                {
+                    "agreement": {
+                        "signed_on": "2026-04-28",
+                        "effective_on": "2026-04-28",
+                        "terms": "x",
+                    }
+                },
                 "requires one of the roles",
             ),
             (
@@ -599,7 +813,8 @@ class TestAuthorisation:
         assert "record_session" in engine.available_events(case.id, jiuling)
 
     def test_extension_from_another_unit_is_forbidden(self, fresh, clock):
-        """A mediator of 芳心村 cannot extend a 九岭村 case's clock (as they cannot fire its events)."""
+        """A mediator of 芳心村 cannot extend a 九岭村 case's clock, consented or not (as they
+        cannot fire its events)."""
         engine = fresh()
         case = to_mediating(
             engine,
@@ -610,8 +825,17 @@ class TestAuthorisation:
             mediator=GRID_WORKER.id,
             channel="grid",
         )
+        both = {"given_on": "2026-04-28", "form": "written"}
+        engine.fire(
+            case.id,
+            "consent_to_extend",
+            actor=GRID_WORKER,
+            payload={"consent_a": both, "consent_b": both},
+        )
         with pytest.raises(Forbidden, match="outside their unit"):
-            engine.extend_clock(case.id, "mediation", actor=FANGXIN_MEDIATOR, reason="双方同意")
+            engine.extend_clock(
+                case.id, "extended_mediation", actor=FANGXIN_MEDIATOR, reason="双方同意"
+            )
 
 
 class TestSuccessRate:
@@ -644,7 +868,13 @@ class TestSuccessRate:
                 case.id,
                 "agree",
                 actor=worker,
-                payload={"agreement": {"signed_on": "2026-03-02", "terms": "当场赔礼道歉"}},
+                payload={
+                    "agreement": {
+                        "signed_on": "2026-03-02",
+                        "effective_on": "2026-03-02",
+                        "terms": "当场赔礼道歉",
+                    }
+                },
             )
             engine.fire(case.id, "start_follow_up", actor=worker)
             engine.fire(case.id, "close", actor=worker, payload={"performance": "performed"})

@@ -53,7 +53,8 @@ def moves(engine: Engine, case_id: str):
 
 class TestLifecycle:
     def test_approval_case_end_to_end(self, engine: Engine, clock: MovableClock):
-        """A case runs from submission to collection; history records every step with its actor."""
+        """A case runs from submission to collection and the applicant's rating; history
+        records every step with its actor."""
         case = engine.start("administrative_approval", data=DATA, actor=CLERK, business_key="HK-1")
         assert ("submitted", "active", 1) == (case.state, case.status, case.version)
         assert "hainan/haikou/longhua" == case.org
@@ -63,34 +64,45 @@ class TestLifecycle:
             (HEAD, "decide", {"decision": "approve"}),
             (ISSUER, "issue", {"certificate_no": "C-1"}),
             (ISSUER, "collect", None),
+            (APPLICANT, "rate", {"satisfaction": "满意"}),
         ]
         for actor, event, payload in steps:
             clock.advance(hours=1)
             case = engine.fire(case.id, event, actor=actor, payload=payload)
-        assert ("collected", "completed", 6) == (case.state, case.status, case.version)
-        assert {**DATA, "decision": "approve", "certificate_no": "C-1"} == case.data
+        assert ("collected", "completed", 7) == (case.state, case.status, case.version)
+        assert {
+            **DATA,
+            "decision": "approve",
+            "certificate_no": "C-1",
+            "satisfaction": "满意",
+        } == case.data
         assert case == engine.get(case.id)
         history = moves(engine, case.id)
-        assert [None, "accept", "start_review", "decide", "issue", "collect"] == [
+        assert [None, "accept", "start_review", "decide", "issue", "collect", "rate"] == [
             h.event for h in history
         ]
-        assert ["clerk-7", "clerk-7", "rev-1", "head-1", "iss-1", "iss-1"] == [
+        assert ["clerk-7", "clerk-7", "rev-1", "head-1", "iss-1", "iss-1", "zhang"] == [
             h.actor_id for h in history
         ]
-        assert [1, 2, 3, 4, 5, 6] == [h.version for h in history]
+        assert [1, 2, 3, 4, 5, 6, 7] == [h.version for h in history]
         every = engine.history(case.id)  # clock lines too: numbered 1, 2, 3, ... in order
         assert list(range(1, len(every) + 1)) == [h.seq for h in every]
         assert {"payload": {"decision": "approve"}} == history[3].details
         assert history[3].at > history[2].at
 
     def test_branch_taken_from_payload(self, engine: Engine):
-        """decide goes to rejected when the payload says so; a final state completes the case."""
+        """The rating branches to rejected when the data says so (a bad rating would open a
+        rectification); a final state completes the case."""
         case = engine.start("administrative_approval", data=DATA, actor=CLERK)
         for actor, event in [(CLERK, "accept"), (REVIEWER, "start_review")]:
             case = engine.fire(case.id, event, actor=actor)
         case = engine.fire(
-            case.id, "decide", actor=HEAD, payload={"decision": "reject", "reason": "x"}
+            case.id,
+            "reject",
+            actor=HEAD,
+            payload={"decision": "reject", "reason": "x", "remedy": "行政复议或行政诉讼"},
         )
+        case = engine.fire(case.id, "rate", actor=APPLICANT, payload={"satisfaction": "基本满意"})
         assert ("rejected", "completed") == (case.state, case.status)
         with pytest.raises(InvalidEvent, match="is completed"):
             engine.fire(case.id, "issue", actor=ISSUER)
@@ -277,28 +289,29 @@ class TestDefinitionVersions:
         with pytest.raises(DefinitionError, match="already registered with different content"):
             Engine(db_url, workflows=folder)
         path.write_text(
-            src.replace("version: 1", "version: 2").replace("title: 已受理", "title: 受理"),
+            src.replace("version: 2", "version: 3").replace("title: 已受理", "title: 受理"),
             encoding="utf-8",
         )
         second = Engine(db_url, workflows=folder)
         try:
-            assert 2 == second.workflow("administrative_approval").version
+            assert 3 == second.workflow("administrative_approval").version
             moved = second.fire(case.id, "accept", actor=CLERK)
-            assert 1 == moved.workflow_version
+            assert 2 == moved.workflow_version
             new = second.start("administrative_approval", data=DATA, actor=CLERK)
-            assert 2 == new.workflow_version
+            assert 3 == new.workflow_version
         finally:
             second.close()
 
     def test_running_case_keeps_its_version_after_file_removed(self, db_url: str, tmp_path: Path):
-        """A case on version 1 keeps running from the stored definition when only v2 is on disk."""
+        """A case on the shipped version (2) keeps running from the stored definition when only
+        version 3 is on disk."""
         src = (ROOT / "workflows" / "administrative_approval.yaml").read_text(encoding="utf-8")
         folder = tmp_path / "wf"
         folder.mkdir()
         (folder / "a.yaml").write_text(src, encoding="utf-8")
         with Engine(db_url, workflows=folder, auto_upgrade=True) as first:
             case = first.start("administrative_approval", data=DATA, actor=CLERK)
-        v2 = src.replace("version: 1", "version: 2").replace(
+        v2 = src.replace("version: 2", "version: 3").replace(
             "accept: {from: submitted, to: accepted, roles: [window_clerk]}",
             "accept: {from: submitted, to: accepted, roles: [reviewer]}",
         )

@@ -441,16 +441,17 @@ class TestBpmn:
         assert {
             ("withdraw [applicant]", "event == 'withdraw'", "Join_withdrawn"),
             ("send_to_experts [reviewer]", "event == 'send_to_experts'", "State_expert_review"),
-            ("decide [agency_head]", "event == 'decide'", "Gateway_decide_under_review"),
+            ("decide [agency_head]", "event == 'decide'", "State_approved"),
+            ("reject [agency_head]", "event == 'reject'", "Join_rating"),
         } == {
             (f.get("name"), f.find("bpmn:conditionExpression", NS).text, f.get("targetRef"))
             for f in out
         }
-        decide = process.find("bpmn:exclusiveGateway[@id='Gateway_decide_under_review']", NS)
-        approve, reject = (f for f in flows.values() if f.get("sourceRef") == decide.get("id"))
-        assert "payload.decision == 'approve'" == approve.find("bpmn:conditionExpression", NS).text
-        assert reject.get("id") == decide.get("default")
-        assert "else" == reject.get("name")
+        issue = process.find("bpmn:exclusiveGateway[@id='Gateway_issue_approved']", NS)
+        post, window = (f for f in flows.values() if f.get("sourceRef") == issue.get("id"))
+        assert "data.delivery == 'post'" == post.find("bpmn:conditionExpression", NS).text
+        assert window.get("id") == issue.get("default")
+        assert "else" == window.get("name")
         single = flows["Flow_issue_approved"]  # approved's one event: straight out
         assert ("State_approved", "Gateway_issue_approved") == (
             single.get("sourceRef"),

@@ -1,6 +1,8 @@
 """
 ``report()`` and ``caseflow report`` on real 2026 dates, SQLite and PostgreSQL: cases of a
-small mediation and a small 12345 workflow run through the engine, each figure checked.
+small mediation, a small 12345 and a small rated (好差评) workflow run through the engine,
+each figure checked: the cases created in the period, what closed in it (whenever
+opened), and the ratings of the period.
 """
 
 from __future__ import annotations
@@ -19,7 +21,15 @@ from caseflow import Actor
 from caseflow.cli import cli
 from caseflow.errors import CaseflowError
 from caseflow.orgs import OrgUnit
-from caseflow.reports import ClockFigures, LevelCount, OrgMove, StateCount, report
+from caseflow.reports import (
+    SATISFIED,
+    ClockFigures,
+    LevelCount,
+    OrgMove,
+    RatingFigures,
+    StateCount,
+    report,
+)
 from caseflow.store.tables import clocks
 
 if TYPE_CHECKING:
@@ -71,6 +81,36 @@ events:
   handle: {from: referred, to: handled, roles: [department]}
   close: {from: handled, to: closed, roles: [operator]}
 """
+RATED = """\
+workflow: test_rated
+version: 1
+title: 好差评 (test)
+roles: [clerk, applicant]
+data:
+  type: object
+  properties:
+    satisfaction: {enum: [非常满意, 满意, 基本满意, 不满意, 非常不满意]}
+    rectification: {type: string}
+states:
+  handling: {initial: true}
+  rating: {}
+  rectification: {}
+  done: {final: true, outcome: success}
+events:
+  finish: {from: handling, to: rating, roles: [clerk]}
+  rate:
+    from: rating
+    roles: [applicant]
+    payload: {type: object, required: [satisfaction]}
+    to:
+      - {to: rectification, when: "payload.satisfaction in ['不满意', '非常不满意']"}
+      - {to: done}
+  lapsed: {from: rating, to: done, automatic: true}
+  rectified: {from: rectification, to: done, roles: [clerk]}
+clocks:
+  rating_window: {limit: 7 days, runs_in: [rating], on_breach: {fire: lapsed}}
+  rectification: {limit: 5 workdays, runs_in: [rectification]}
+"""
 
 V1 = "county/townA/village1"
 V2 = "county/townA/village2"
@@ -86,6 +126,7 @@ def workflows_dir(tmp_path: Path) -> Path:
     folder.mkdir()
     (folder / "test_mediation.yaml").write_text(MEDIATION, encoding="utf-8")
     (folder / "test_hotline.yaml").write_text(HOTLINE, encoding="utf-8")
+    (folder / "test_rated.yaml").write_text(RATED, encoding="utf-8")
     return folder
 
 
@@ -323,6 +364,204 @@ class TestMediationReport:
             report(engine, since=MARCH, until=MAY, by="workflow", depth=2)
 
 
+class TestClosedInThePeriod:
+    def test_what_closed_whenever_opened(self, engine, mediation):
+        """
+        March and April: H (opened 27 Feb) closed on 2 Mar counts, G (closed 6 May) does
+        not. Closed 8: 7 completed (agreed H, A, B, D, J; failed C; withdrawn E), 1
+        cancelled (F). Clocks that stopped in the period: 8, D's late; days 0.25, 1, 4, 4,
+        6.5, 10, 20, 46; limits 30.625 six times, 31.625 (H: 30 days from 27 Feb end Sun 29
+        Mar, so Mon 30 Mar) and 33.625 (D).
+        """
+        total = report(engine, since=MARCH, until=MAY).total
+        period = total.period
+        assert (8, 7, 1) == (period.closed, period.completed, period.cancelled)
+        assert (
+            agreed(5),
+            StateCount("test_mediation", "failed", "failure", 1),
+            StateCount("test_mediation", "withdrawn", None, 1),
+        ) == period.final_states
+        assert (5, 6, 5 / 6, 5) == (
+            period.successes,
+            period.with_outcome,
+            period.success_rate,
+            period.closed_in("agreed"),
+        )
+        assert mediation_clock(8, 7, 5.25, 30.625) == period.clocks
+        assert (8, 7, 7 / 8) == (period.finished_clocks, period.on_time, period.on_time_rate)
+        assert (4.0, 3, 0.5, 2) == (
+            period.satisfaction_mean,
+            period.satisfaction_n,
+            period.satisfied_share,
+            period.satisfaction_texts,
+        )
+        # the created cohort is unchanged: 8 opened (not H), 7 closed by 1 May
+        assert (8, 7) == (total.opened, total.closed)
+
+    def test_a_month_counts_its_own_closures(self, engine, mediation):
+        """April: of the cases created in April only G, still open; but D closed on 20 Apr
+        (opened 5 Mar), late; May: G closed on 6 May, on time (I, opened 1 May, is open)."""
+        april = report(engine, since=dt.date(2026, 4, 1), until=MAY)
+        assert (1, 0) == (april.total.opened, april.total.closed)
+        period = april.total.period
+        assert ((agreed(1),), 0.0) == (period.final_states, period.on_time_rate)
+        assert [TOWN_A] == [r.key for r in april.rows if r.period.closed]
+        assert (1.0, 1) == (
+            april.row(TOWN_A).period.satisfied_share,
+            april.row(TOWN_A).period.satisfaction_texts,
+        )
+        may = report(engine, since=MAY, until=dt.date(2026, 6, 1)).total
+        assert ((1, 0), (1, 1.0)) == (
+            (may.opened, may.closed),
+            (may.period.closed, may.period.on_time_rate),
+        )
+
+    def test_by_unit_and_in_json(self, engine, mediation):
+        """Per unit: village1 closed H, A, B; the JSON form carries the derived figures."""
+        found = report(engine, since=MARCH, until=MAY)
+        v1 = found.row(V1).period
+        assert (3, (agreed(3),), 1.0) == (v1.closed, v1.final_states, v1.on_time_rate)
+        out = found.total.to_dict()["period"]
+        assert (8, 5 / 6, 7 / 8, 8) == (
+            out["closed"],
+            out["success_rate"],
+            out["on_time_rate"],
+            out["finished_clocks"],
+        )
+        assert 7 / 8 == out["clocks"][0]["on_time_rate"]
+
+
+@pytest.fixture
+def rated(engine, clock: MovableClock) -> dict[str, str]:
+    """
+    好差评 in spring 2026 (local times). The period is March.
+
+    P  village1, finished Mon 2 Mar, rated 满意 Tue 3 Mar: good.
+    Q  village1, finished 2 Mar, rated 不满意 Wed 4 Mar; rectification (5 workdays, to Wed
+       11 Mar) answered Tue 10 Mar: in time.
+    R  village2, finished Mon 23 Mar, rated 非常不满意 Wed 25 Mar; rectification due Wed 1
+       Apr, breached, answered Fri 3 Apr: late, and after March.
+    S  village2, finished Fri 20 Mar, not rated: the 7 days end Fri 27 Mar, closed unrated.
+    U  village1, finished Mon 30 Mar: its window (to Tue 7 Apr, Qingming rolled) is open at
+       the end of March; rated 满意 Thu 2 Apr.
+    T  village1, finished Mon 27 Apr, rated 基本满意 Tue 28 Apr.
+    """
+    applicant = Actor("citizen", {"applicant"})
+
+    def finished(when: str, org: str) -> str:
+        clock.set(when)
+        clerk = Actor(f"clerk@{org}", {"clerk"}, org)
+        case = engine.start("test_rated", actor=clerk, data={})
+        return engine.fire(case.id, "finish", actor=clerk).id
+
+    def act(when: str, case_id: str, event: str, **payload: str) -> None:
+        clock.set(when)
+        who = applicant if event == "rate" else Actor("clerk", {"clerk"}, engine.get(case_id).org)
+        engine.fire(case_id, event, actor=who, payload=payload or None)
+
+    ids = {
+        "P": finished("2026-03-02T09:00", V1),
+        "Q": finished("2026-03-02T09:30", V1),
+    }
+    act("2026-03-03T10:00", ids["P"], "rate", satisfaction="满意")
+    act("2026-03-04T10:00", ids["Q"], "rate", satisfaction="不满意")
+    act("2026-03-10T10:00", ids["Q"], "rectified", rectification="已整改")
+    ids["S"] = finished("2026-03-20T09:00", V2)
+    ids["R"] = finished("2026-03-23T10:00", V2)
+    act("2026-03-25T10:00", ids["R"], "rate", satisfaction="非常不满意")
+    clock.set("2026-03-28T00:00")
+    assert 1 == engine.fire_due().fired["breach"]  # S's window: closed unrated
+    ids["U"] = finished("2026-03-30T09:00", V1)
+    act("2026-04-02T10:00", ids["U"], "rate", satisfaction="满意")
+    clock.set("2026-04-02T00:00")
+    engine.fire_due()  # R's rectification breaches
+    act("2026-04-03T10:00", ids["R"], "rectified", rectification="已整改并回访")
+    ids["T"] = finished("2026-04-27T09:00", V1)
+    act("2026-04-28T10:00", ids["T"], "rate", satisfaction="基本满意")
+    return ids
+
+
+class TestRatings:
+    def test_march(self, engine, rated):
+        """
+        March: 4 windows closed (P, Q, R rated; S unrated); good 1 of 3 rated, unrated 1 of
+        4; of the 2 bad ratings, Q's rectification was answered (in time) by 1 Apr, R's not.
+        """
+        found = report(engine, since=MARCH, until=dt.date(2026, 4, 1))
+        total = found.total.rating
+        assert RatingFigures(4, 3, 1, 2, 1, 1) == total
+        assert (1, 1 / 3, 0.25, 0.5) == (
+            total.unrated,
+            total.good_rate,
+            total.unrated_rate,
+            total.rectification_rate,
+        )
+        assert RatingFigures(2, 2, 1, 1, 1, 1) == found.row(V1).rating
+        v2 = found.row(V2).rating
+        assert (RatingFigures(2, 1, 0, 1, 0, 0), 0.0, 0.5) == (
+            v2,
+            v2.rectification_rate,
+            v2.unrated_rate,
+        )
+
+    def test_march_and_april(self, engine, rated):
+        """March and April: U and T rated good too; R's late rectification now counts as
+        answered, not in time."""
+        total = report(engine, since=MARCH, until=MAY).total.rating
+        assert (RatingFigures(6, 5, 3, 2, 2, 1), 0.6, 1.0) == (
+            total,
+            total.good_rate,
+            total.rectification_rate,
+        )
+        out = report(engine, since=MARCH, until=MAY).total.to_dict()["rating"]
+        assert (6, 1, 0.6, 1 / 6, 1.0) == (
+            out["offered"],
+            out["unrated"],
+            out["good_rate"],
+            out["unrated_rate"],
+            out["rectification_rate"],
+        )
+
+    def test_windows_are_left_out_of_on_time(self, engine, rated):
+        """S's rating window ran out unrated: a normal end, not lateness. The on-time totals
+        count the limits only: the rectifications, Q's in time, R's late; told to count
+        every clock, the report does."""
+        total = report(engine, since=MARCH, until=MAY).total
+        window, fix = total.clock("rating_window"), total.clock("rectification")
+        assert window is not None
+        assert fix is not None
+        assert ((True, 6, 5), (False, 2, 1)) == (
+            (window.window, window.finished, window.on_time),
+            (fix.window, fix.finished, fix.on_time),
+        )
+        assert ((2, 1, 0.5), 0.5) == (
+            (total.finished_clocks, total.on_time, total.on_time_rate),
+            total.period.on_time_rate,
+        )
+        every = report(engine, since=MARCH, until=MAY, windows=()).total
+        assert (8, 6) == (every.finished_clocks, every.on_time)
+
+    def test_other_clock_names(self, engine, rated):
+        """A deployment whose rating stage has other clock names says so."""
+        none = report(engine, since=MARCH, until=MAY, rating_clock="evaluation_window")
+        assert RatingFigures() == none.total.rating
+        other = report(engine, since=MARCH, until=MAY, rectification_clock="zhenggai")
+        assert (2, 0) == (other.total.rating.bad, other.total.rating.rectified)
+
+
+class TestSatisfiedByDefault:
+    def test_good_levels_count(self, engine, rated):
+        """The satisfied share counts 非常满意, 满意 and 基本满意 (and the codes satisfied,
+        basically_satisfied) unless told otherwise; the CLI spells the same default out."""
+        from caseflow.cli import report as report_cli
+
+        assert SATISFIED == report_cli.SATISFIED
+        total = report(engine, since=MARCH, until=MAY).total
+        assert (0.6, 5) == (total.satisfied_share, total.satisfaction_texts)
+        strict = report(engine, since=MARCH, until=MAY, satisfied=["满意"]).total
+        assert 0.4 == strict.satisfied_share
+
+
 def test_hotline_resolved_on_the_call_vs_by_departments(engine, clock):
     """Seed 004 (Zigui 12345): 9,752 of 14,074 calls resolved on the call, 4,322 by
     departments. Scaled down: 97 and 43 calls on 1 June 2026, one a minute."""
@@ -392,6 +631,30 @@ class TestCommand:
         assert "L1:1 L2:1" in out
         assert "county/townA/village2" in out  # the org move
         assert "withdrawn" in out
+
+    def test_closed_in_the_period_and_ratings(self, db_url, workflows_dir, mediation, rated):
+        """The table shows what closed in the period and the 好差评 figures; JSON and CSV
+        carry them as fields."""
+        out = self.invoke(db_url, workflows_dir)
+        flat = " ".join(out.split())
+        assert "Closed 2026-03-01 to 2026-04-30, whenever opened" in flat
+        assert "好差评: ratings of the period" in flat
+        assert "3 (60.0%)" in flat  # good: P, U, T of 5 rated
+        assert "2 (100.0%)" in flat  # rectified: both bad ratings answered by 1 May
+        total = json.loads(self.invoke(db_url, workflows_dir, "--json"))["total"]
+        assert (14, 6) == (total["period"]["closed"], total["rating"]["offered"])
+        lines = list(csv.DictReader(io.StringIO(self.invoke(db_url, workflows_dir, "--csv"))))
+        row = lines[-1]
+        assert ["14", "0.6", "1.0", "5"] == [
+            row[k]
+            for k in (
+                "period_closed",
+                "rating_good_rate",
+                "rating_rectification_rate",
+                "period_closed:test_mediation/agreed",
+            )
+        ]
+        assert "6" == row["period_clock:rating_window:finished"]
 
     def test_rejects_bad_dates(self, db_url, workflows_dir):
         result = CliRunner().invoke(cli, ["report", "--db", db_url, "--since", "March"])

@@ -17,6 +17,7 @@ HEAD = Actor("head-1", {"agency_head"})
 ISSUER = Actor("iss-1", {"issuing_clerk"})
 DATA = {"applicant": "张三", "matter": "食品经营许可", "delivery": "window"}
 START = Start("administrative_approval", CLERK, data=DATA)
+REJECTION = {"decision": "reject", "reason": "条件不符", "remedy": "行政复议或行政诉讼"}
 
 
 class TestTemporaryEngine:
@@ -85,7 +86,14 @@ class TestRunScenario:
         """A case id continues an existing case; the path has one state per step."""
         with temporary_engine(workflows=WORKFLOWS, clock="2026-09-21T09:00") as engine:
             case = engine.start("administrative_approval", data=DATA, actor=CLERK)
-            done = run_scenario(engine, case.id, [(CLERK, "refuse")], path=["not_accepted"])
+            refusal = {"reason": "不属于本机关职权", "remedy": "向有关行政机关申请"}
+            applicant = Actor("zhang", {"applicant"})
+            done = run_scenario(
+                engine,
+                case.id,
+                [(CLERK, "refuse", refusal), (applicant, "rate", {"satisfaction": "满意"})],
+                path=["rating", "not_accepted"],
+            )
             assert "completed" == done.status
 
     def test_mismatch_names_the_step_and_path(self):
@@ -98,12 +106,12 @@ class TestRunScenario:
                     [
                         (CLERK, "accept"),
                         (REVIEWER, "start_review"),
-                        Step(HEAD, "decide", {"decision": "reject"}, expect="approved"),
+                        Step(HEAD, "reject", REJECTION, expect="approved"),
                     ],
                 )
             assert (
-                "step 3 (decide by head-1): expected state 'approved', got 'rejected'; "
-                "path: submitted -> accepted -> under_review -> rejected"
+                "step 3 (reject by head-1): expected state 'approved', got 'rating'; "
+                "path: submitted -> accepted -> under_review -> rating"
             ) == str(info.value)
             with pytest.raises(AssertionError, match="expected path submitted -> collected"):
                 run_scenario(engine, START, [(CLERK, "accept")], path=["submitted", "collected"])

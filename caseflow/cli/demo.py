@@ -28,11 +28,17 @@ STEPS: list[tuple[str, Actor, str, dict[str, object]]] = [
     ("2026-09-22T10:05", APPLICANT, "resubmit", {}),
     ("2026-09-22T10:20", CLERK, "accept", {}),
     ("2026-09-23T14:00", REVIEWER, "start_review", {}),
-    ("2026-09-24T09:30", REVIEWER, "send_to_experts", {}),
+    (
+        "2026-09-24T09:30",
+        REVIEWER,
+        "send_to_experts",
+        {"excluded": {"procedure": "专家评审", "time_needed": "十个工作日"}},
+    ),
     ("2026-10-09T16:00", REVIEWER, "experts_done", {}),
     ("2026-10-12T11:00", HEAD, "decide", {"decision": "approve", "reason": "材料齐全，符合条件"}),
     ("2026-10-13T09:15", ISSUER, "issue", {"certificate_no": "LS-2026-0917"}),
     ("2026-10-14T15:30", COURIER, "deliver", {"tracking_no": "EMS1188"}),
+    ("2026-10-15T10:00", APPLICANT, "rate", {"satisfaction": "非常满意"}),  # 好差评
 ]
 
 

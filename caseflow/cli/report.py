@@ -1,4 +1,5 @@
-"""``caseflow report``: figures for the cases opened in a period, per unit or workflow."""
+"""``caseflow report``: figures for a period (opened in it, closed in it, rated in it), per
+unit or workflow."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ TZ = "Asia/Shanghai"
 #: ``caseflow.reports.BY_VALUES``, spelled out so ``report --help`` loads no storage code
 #: (a test checks they agree).
 BY_VALUES = ("org", "workflow", "org_level")
+#: ``caseflow.reports.SATISFIED``, spelled out for the same reason.
+SATISFIED = ("非常满意", "满意", "基本满意", "satisfied", "basically_satisfied")
 
 
 def _day(_ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
@@ -71,9 +74,9 @@ def _unit_title(by: str, depth: int | None) -> str:
 @click.option(
     "--satisfied",
     multiple=True,
-    default=("satisfied",),
+    default=SATISFIED,
     show_default=True,
-    help="A satisfaction text that counts as satisfied (repeatable).",
+    help="A satisfaction text that counts as satisfied (repeatable; replaces the default).",
 )
 @click.option("--tz", default=TZ, show_default=True, callback=_zone, help="Time zone of the dates.")
 @click.option("--json", "as_json", is_flag=True, help="The report as JSON.")
@@ -96,7 +99,11 @@ def report_command(
     """
     Figures for the cases created in [--since, --until): opened, closed, still open,
     on time against the legal limits, median days to close vs the limit, escalations,
-    closed by final state and success rate, satisfaction. Counted as of --until.
+    closed by final state and success rate, satisfaction. Then what ended in the period,
+    whenever opened: the cases closed in it (by final state, success, satisfaction) and
+    the clocks that stopped in it (on time). Then 好差评: the ratings of the period, the
+    good-rating rate, the unrated rate and the rectification rate of bad ratings.
+    Counted as of --until.
     """
     from zoneinfo import ZoneInfo
 
@@ -133,11 +140,17 @@ def _columns(found: Report) -> list[str]:
     states = sorted({(s.workflow, s.state) for r in rows for s in r.final_states})
     clocks = sorted({c.clock for r in rows for c in r.clocks})
     levels = sorted({e.level for r in rows for e in r.escalations if e.level is not None})
+    ended = sorted({(s.workflow, s.state) for r in rows for s in r.period.final_states})
+    stopped = sorted({c.clock for r in rows for c in r.period.clocks})
     return [
         *_FIXED,
         *(f"closed:{w}/{s}" for w, s in states),
         *(f"clock:{c}:{f}" for c in clocks for f in _CLOCK_FIELDS),
         *(f"escalations:level {level}" for level in levels),
+        *(f"period_{name}" for name in _PERIOD),
+        *(f"period_closed:{w}/{s}" for w, s in ended),
+        *(f"period_clock:{c}:{f}" for c in stopped for f in _CLOCK_FIELDS),
+        *(f"rating_{name}" for name in _RATING),
     ]
 
 
@@ -160,7 +173,41 @@ _FIXED = (
     "satisfied_share",
     "satisfaction_texts",
 )
-_CLOCK_FIELDS = ("finished", "on_time", "on_time_rate", "median_days", "median_limit_days")
+_CLOCK_FIELDS = (
+    "finished",
+    "on_time",
+    "on_time_rate",
+    "median_days",
+    "median_limit_days",
+    "window",
+)
+_PERIOD = (
+    "closed",
+    "completed",
+    "cancelled",
+    "finished_clocks",
+    "on_time",
+    "on_time_rate",
+    "successes",
+    "with_outcome",
+    "success_rate",
+    "satisfaction_mean",
+    "satisfaction_n",
+    "satisfied_share",
+    "satisfaction_texts",
+)
+_RATING = (
+    "offered",
+    "rated",
+    "unrated",
+    "unrated_rate",
+    "good",
+    "good_rate",
+    "bad",
+    "rectified",
+    "rectified_on_time",
+    "rectification_rate",
+)
 
 
 def _csv_row(row: ReportRow) -> dict[str, Any]:
@@ -175,6 +222,14 @@ def _csv_row(row: ReportRow) -> dict[str, Any]:
     for e in row.escalations:
         if e.level is not None:
             out[f"escalations:level {e.level}"] = e.count
+    period, rating = flat["period"], flat["rating"]
+    out.update({f"period_{name}": period[name] for name in _PERIOD})
+    for s in row.period.final_states:
+        out[f"period_closed:{s.workflow}/{s.state}"] = s.count
+    for c in row.period.clocks:
+        for name in _CLOCK_FIELDS:
+            out[f"period_clock:{c.clock}:{name}"] = getattr(c, name)
+    out.update({f"rating_{name}": rating[name] for name in _RATING})
     return out
 
 
@@ -235,6 +290,11 @@ def _print(found: Report, since: dt.date, until: dt.date) -> None:
     console.print(main)
     console.print(_clocks_table(found))
     console.print(_states_table(found))
+    console.print(_period_table(found, since, last))
+    if any(r.period.clocks for r in [*found.rows, found.total]):
+        console.print(_clocks_table(found, ended=True))
+    if found.total.rating.offered:
+        console.print(_rating_table(found))
     moves = [(r.key, m) for r in found.rows for m in r.org_moves]
     if moves:
         table = Table(title="Org moves by escalation")
@@ -245,20 +305,82 @@ def _print(found: Report, since: dt.date, until: dt.date) -> None:
         console.print(table)
 
 
-def _clocks_table(found: Report) -> Table:
+def _period_table(found: Report, since: dt.date, last: dt.date) -> Table:
+    """What ended in the period, whenever opened: closed cases and stopped clocks."""
     from rich.table import Table
 
     from caseflow.cli.render import text
 
-    table = Table(title="Clocks: on time, and median days to close vs the median limit")
+    table = Table(
+        title=f"Closed {since} to {last}, whenever opened",
+        caption="on time: of the clocks that stopped in the period",
+    )
+    table.add_column(_unit_title(found.by, found.depth), no_wrap=True)
+    for column in ("closed", "cancelled", "on time", "success", "satisfied"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for row in [*found.rows, found.total]:
+        p = row.period
+        table.add_row(
+            text(row.key, "bold" if row is found.total else None),
+            str(p.closed),
+            str(p.cancelled),
+            _pct(p.on_time_rate),
+            _pct(p.success_rate),
+            _pct(p.satisfied_share),
+            end_section=row is found.rows[-1] if found.rows else False,
+        )
+    return table
+
+
+def _rating_table(found: Report) -> Table:
+    """好差评: the rating windows that closed in the period and what came of them."""
+    from rich.table import Table
+
+    from caseflow.cli.render import text
+
+    table = Table(
+        title="好差评: ratings of the period",
+        caption="good: 非常满意, 满意, 基本满意 of those rated; rectified: of the bad ratings",
+    )
+    table.add_column(_unit_title(found.by, found.depth), no_wrap=True)
+    columns = ("offered", "rated", "unrated", "good", "bad", "rectified", "in time")
+    for column in columns:
+        table.add_column(column, justify="right", no_wrap=True)
+    for row in [*found.rows, found.total]:
+        r = row.rating
+        if not r.offered and row is not found.total:
+            continue
+        table.add_row(
+            text(row.key, "bold" if row is found.total else None),
+            str(r.offered),
+            str(r.rated),
+            f"{r.unrated} ({_pct(r.unrated_rate)})",
+            f"{r.good} ({_pct(r.good_rate)})",
+            str(r.bad),
+            f"{r.rectified} ({_pct(r.rectification_rate)})",
+            str(r.rectified_on_time),
+        )
+    return table
+
+
+def _clocks_table(found: Report, *, ended: bool = False) -> Table:
+    from rich.table import Table
+
+    from caseflow.cli.render import text
+
+    title = "Clocks: on time, and median days to close vs the median limit"
+    if ended:
+        title = "Clocks that stopped in the period: on time, median days vs the median limit"
+    caption = "(window): a period whose running out is a normal end, left out of the on-time totals"
+    table = Table(title=title, caption=caption)
     for column in ("unit", "clock", "finished", "on time", "rate", "median days", "median limit"):
         left = column in ("unit", "clock")
         table.add_column(column, justify="left" if left else "right", no_wrap=left)
     for row in [*found.rows, found.total]:
-        for c in row.clocks:
+        for c in row.period.clocks if ended else row.clocks:
             table.add_row(
                 text(row.key),
-                text(c.clock),
+                text(c.clock + (" (window)" if c.window else "")),
                 str(c.finished),
                 str(c.on_time),
                 _pct(c.on_time_rate),

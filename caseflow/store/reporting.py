@@ -1,10 +1,18 @@
 """
-The report's SQL: three GROUP BY aggregates, over cf_cases, cf_clocks and cf_history.
+The report's SQL: GROUP BY aggregates over cf_cases, cf_clocks and cf_history.
 
 Each scans its table once and returns one row per group, never one per case: a report
-over 100,000 cases moves a few hundred rows to Python. The cohort is the cases *created*
-in ``[since, until)``; the rest is counted as of ``until`` (closed, stopped, breached,
-escalated before it), so a report on a past period reads the same whenever it is run.
+over 100,000 cases moves a few hundred rows to Python. Three cohorts:
+
+- the cases *created* in ``[since, until)`` (:meth:`Scope.where`), counted as of
+  ``until`` (closed, stopped, breached, escalated before it);
+- what *ended* in the period, whenever the case was opened (:meth:`Scope.closed_where`):
+  the cases closed in it and the clocks that stopped in it;
+- the ratings of the period (好差评): the rating windows that closed in it, by a rating
+  or unrated, with the rectification of a bad rating as of ``until``.
+
+Every figure is as of ``until``, so a report on a past period reads the same whenever
+it is run.
 
 Cases and escalations group on plain columns (``org`` or ``workflow``) and roll up to
 coarser units in Python (:func:`unit_of`). Medians do not add up, so the clock query
@@ -39,8 +47,13 @@ if TYPE_CHECKING:
     from caseflow.orgs import OrgTree
 
 By = Literal["org", "workflow", "org_level"]
+Cohort = Literal["created", "ended"]
 CLOSED = ("completed", "cancelled")
 SATISFACTION = "satisfaction"
+#: The five levels of 政务服务"好差评" (GB/T 39735-2020; 国办发 [2019] 51号): the first
+#: three are good ratings (好评), the last two bad ones (差评).
+GOOD_RATINGS = ("非常满意", "满意", "基本满意")
+BAD_RATINGS = ("不满意", "非常不满意")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +67,21 @@ class Scope:
     include_sub_orgs: bool = True
 
     def where(self) -> list[ColumnElement[bool]]:
-        found: list[ColumnElement[bool]] = [
-            cases.c.created_at >= self.since,
-            cases.c.created_at < self.until,
+        """The cases created in the period (and of the workflow and org)."""
+        return [cases.c.created_at >= self.since, cases.c.created_at < self.until, *self.filters()]
+
+    def closed_where(self) -> list[ColumnElement[bool]]:
+        """The cases closed (completed or cancelled) in the period, whenever opened."""
+        return [
+            cases.c.status.in_(CLOSED),
+            cases.c.updated_at >= self.since,
+            cases.c.updated_at < self.until,
+            *self.filters(),
         ]
+
+    def filters(self) -> list[ColumnElement[bool]]:
+        """The workflow and org unit (with or without sub-units) the report covers."""
+        found: list[ColumnElement[bool]] = []
         if self.workflow is not None:
             found.append(cases.c.workflow == self.workflow)
         if self.org is not None:
@@ -142,8 +166,9 @@ def _json_kind(conn: Connection, key: str) -> ColumnElement[str]:
 
 
 def case_counts(
-    conn: Connection, scope: Scope, by: By, satisfied: Sequence[str]
+    conn: Connection, scope: Scope, by: By, satisfied: Sequence[str], cohort: Cohort = "created"
 ) -> list[CaseCount]:
+    """Cases per group and final state: created in the period, or closed in it (``ended``)."""
     kind = _json_kind(conn, SATISFACTION)
     is_number = kind.in_(["number", "integer", "real"])
     is_text = kind.in_(["string", "text"])
@@ -160,7 +185,7 @@ def case_counts(
             case((is_text, 1), else_=0).label("text"),
             case((and_(is_text, value.as_string().in_(list(satisfied))), 1), else_=0).label("yes"),
         )
-        .where(*scope.where())
+        .where(*(scope.where() if cohort == "created" else scope.closed_where()))
         .subquery()
     )
     g = inner.c
@@ -257,13 +282,24 @@ def _middle(rank: Any, n: Any) -> ColumnElement[bool]:
 
 
 def clock_rows(
-    conn: Connection, scope: Scope, by: By, depth: int | None
+    conn: Connection, scope: Scope, by: By, depth: int | None, cohort: Cohort = "created"
 ) -> tuple[list[ClockRow], list[ClockRow]]:
     """
     Every clock figure in one scan of the cohort's clocks: rows per report unit (grouped
     by the unit itself, since medians do not add up) and per clock name over all units.
+    The cohort: the clocks of the cases created in the period, or (``ended``) the clocks
+    that stopped in the period, whatever case they belong to.
     """
     until = scope.until
+    if cohort == "created":
+        where = scope.where()
+    else:
+        where = [
+            clocks.c.phase == "stopped",
+            clocks.c.stopped_at >= scope.since,
+            clocks.c.stopped_at < until,
+            *scope.filters(),
+        ]
     tables = clocks.join(cases, clocks.c.case_id == cases.c.id)
     if by == "org_level":
         tables = tables.outerjoin(orgs, orgs.c.path == cases.c.org)
@@ -280,7 +316,7 @@ def clock_rows(
             case((stopped, _days(conn, clocks.c.due_at, clocks.c.started_at))).label("w"),
         )
         .select_from(tables)
-        .where(*scope.where())
+        .where(*where)
         .subquery()
     )
     if _is_postgres(conn):
@@ -395,3 +431,78 @@ def escalations(conn: Connection, scope: Scope, by: By) -> list[EscalationCount]
     groups = (inner.c.key, inner.c.level, inner.c.from_org, inner.c.to_org)
     query = select(*groups, func.count()).group_by(*groups)
     return [EscalationCount(r[0], r[1], r[2], r[3], r[4]) for r in conn.execute(query)]
+
+
+class RatingCount(NamedTuple):
+    """The rating windows of one group that closed in the period, and what came of them."""
+
+    key: str
+    offered: int
+    rated: int
+    good: int
+    bad: int
+    rectified: int
+    rectified_on_time: int
+
+
+def rating_counts(
+    conn: Connection, scope: Scope, by: By, rating_clock: str, rectification_clock: str
+) -> list[RatingCount]:
+    """
+    好差评 per group: the ``rating_clock`` windows that stopped in the period (a rating was
+    given or the window ran out), their ratings (``data.satisfaction``: rated, good, bad)
+    and, of the bad ones, those whose ``rectification_clock`` stopped before ``until`` (the
+    rectification answered), and of those the ones answered in time. A clock row is its
+    latest run: a case rated again (after 重办) counts with its last rating.
+    """
+    window = clocks.alias("rating_window")
+    fix = clocks.alias("rectification")
+    text = _json_kind(conn, SATISFACTION).in_(["string", "text"])
+    value = cases.c.data[SATISFACTION].as_string()
+    bad = and_(text, value.in_(list(BAD_RATINGS)))
+    answered = and_(bad, fix.c.phase == "stopped", fix.c.stopped_at < scope.until)
+    in_time = and_(
+        answered,
+        fix.c.breached_at.is_(None),
+        or_(fix.c.due_at.is_(None), fix.c.stopped_at <= fix.c.due_at),
+    )
+    tables = window.join(cases, window.c.case_id == cases.c.id).outerjoin(
+        fix, and_(fix.c.case_id == cases.c.id, fix.c.name == rectification_clock)
+    )
+    inner = (
+        select(
+            _base(by).label("key"),
+            case((text, 1), else_=0).label("rated"),
+            case((and_(text, value.in_(list(GOOD_RATINGS))), 1), else_=0).label("good"),
+            case((bad, 1), else_=0).label("bad"),
+            case((answered, 1), else_=0).label("fixed"),
+            case((in_time, 1), else_=0).label("in_time"),
+        )
+        .select_from(tables)
+        .where(
+            window.c.name == rating_clock,
+            window.c.phase == "stopped",
+            window.c.stopped_at >= scope.since,
+            window.c.stopped_at < scope.until,
+            *scope.filters(),
+        )
+        .subquery()
+    )
+    g = inner.c
+    query = select(
+        g.key,
+        func.count(),
+        func.sum(g.rated),
+        func.sum(g.good),
+        func.sum(g.bad),
+        func.sum(g.fixed),
+        func.sum(g.in_time),
+    ).group_by(g.key)
+    return [RatingCount(r[0], r[1], *(int(v or 0) for v in r[2:])) for r in conn.execute(query)]
+
+
+def workflow_versions(conn: Connection, scope: Scope) -> list[tuple[str, int]]:
+    """The (workflow, version) pairs of the cases in the report's workflow and org."""
+    pair = (cases.c.workflow, cases.c.workflow_version)
+    query = select(*pair).where(*scope.filters()).group_by(*pair)
+    return [(r[0], r[1]) for r in conn.execute(query)]
