@@ -294,3 +294,55 @@ class TestAuthorisation:
             payload={"departments": [ZHUJIAN], "reopened": True},
         )
         assert 3 == len(engine.work_items(case.id))
+
+
+class TestReferredForApproval:
+    """A matter that needs a licence goes to the service centre as a linked approval case;
+    the grid event waits for the approval's result and then goes to the closing visit."""
+
+    CLERK = Actor("sanzhen.window", {"window_clerk"}, SANZHEN)
+    REVIEWER = Actor("sanzhen.review", {"reviewer"}, SANZHEN)
+    HEAD = Actor("sanzhen.head", {"agency_head"}, SANZHEN)
+    ISSUER = Actor("sanzhen.issue", {"issuing_clerk"}, SANZHEN)
+
+    def _referred(self, engine, clock):
+        clock.set("2026-09-28T09:00")
+        case = engine.start("grid_event", data={**EVENT, "category": "民生服务"}, actor=GRID_WORKER)
+        payload = {"applicant": "陈某", "matter": "小餐饮登记 (村口早餐店)"}
+        case = engine.fire(case.id, "refer_for_approval", actor=CENTRE, payload=payload)
+        assert case.state == "awaiting_approval"
+        engine.fire_due()
+        (child,) = engine.children(case.id)
+        assert (child.workflow, child.state, child.org) == (
+            "administrative_approval",
+            "submitted",
+            GRID,
+        )
+        assert child.data == {"applicant": "陈某", "matter": "小餐饮登记 (村口早餐店)",
+                              "delivery": "window"}  # fmt: skip
+        return case, child
+
+    def test_a_licence_granted_brings_the_event_to_the_visit(self, fresh, clock):
+        engine = fresh()
+        case, child = self._referred(engine, clock)
+        engine.fire(child.id, "accept", actor=self.CLERK)
+        engine.fire(child.id, "start_review", actor=self.REVIEWER)
+        clock.set("2026-10-09T10:00")  # after National Day
+        engine.fire(child.id, "decide", actor=self.HEAD, payload={"decision": "approve"})
+        engine.fire(child.id, "issue", actor=self.ISSUER)
+        engine.fire(child.id, "collect", actor=self.ISSUER)
+        done = engine.fire(child.id, "rate", actor=self.CLERK, payload={"satisfaction": "满意"})
+        assert (done.state, done.status) == ("collected", "completed")
+        engine.fire_due()
+        assert engine.get(case.id).state == "visiting"
+        assert ("approval_granted", "visiting") == transitions(engine, case.id)[-1]
+
+    def test_a_refusal_also_comes_back_to_be_told(self, fresh, clock):
+        engine = fresh()
+        case, child = self._referred(engine, clock)
+        refusal = {"reason": "不属于本机关职权范围", "remedy": "可向县市场监管局申请"}
+        engine.fire(child.id, "refuse", actor=self.CLERK, payload=refusal)
+        engine.fire(child.id, "rate", actor=self.CLERK, payload={"satisfaction": "基本满意"})
+        assert engine.get(child.id).state == "not_accepted"
+        engine.fire_due()
+        assert ("approval_refused", "visiting") == transitions(engine, case.id)[-1]

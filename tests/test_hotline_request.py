@@ -428,3 +428,83 @@ class TestCounts:
         )
         assert 3 == len(engine.cases(workflow="hotline_request", state="resolved_on_call"))
         assert 1 == len(engine.cases(workflow="hotline_request", state="closed"))
+
+
+class TestHandedToMediation:
+    """A request that is a neighbours' dispute goes to people's mediation as a linked child
+    case (人民调解法); the request waits for it and closes on its outcome."""
+
+    SANZHEN = "jiaoling/sanzhen"
+    TOWN_STAFF = Actor("sanzhen.office", {"department"}, "jiaoling/sanzhen")
+    CENTRE = Actor("sanzhen.centre", {"centre_staff"}, "jiaoling/sanzhen")
+    MEDIATOR = Actor("sanzhen.mediator", {"mediator"}, "jiaoling/sanzhen")
+    PARTIES = [{"name": "张三", "phone": "139-0000-0001"}, {"name": "李四"}]
+
+    def _in_mediation(self, engine, clock):
+        clock.set("2026-06-15T09:30")
+        call = {**CALL, "content": "邻居在宅基地边界砌墙，堵了我家排水沟", "category": "投诉"}
+        case = engine.start(
+            "hotline_request", data=call, actor=AGENT, business_key="12345-20260615-0042"
+        )
+        engine.fire(case.id, "refer", actor=AGENT, payload={"org": self.SANZHEN})
+        engine.fire(case.id, "sign", actor=self.TOWN_STAFF)
+        clock.set("2026-06-16T10:00")
+        payload = {
+            "parties": self.PARTIES,
+            "dispute": "房屋宅基地",
+            "severity": "minor",
+            "reply": "属邻里纠纷，已转镇人民调解委员会调解",
+        }
+        case = engine.fire(case.id, "to_mediation", actor=self.TOWN_STAFF, payload=payload)
+        assert case.state == "in_mediation"
+        assert engine.fire_due().fired["child_start"] == 1
+        (child,) = engine.children(case.id)
+        return case, child
+
+    def test_the_mediation_starts_with_the_parties_and_the_ticket(self, fresh, clock):
+        engine = fresh()
+        case, child = self._in_mediation(engine, clock)
+        assert (child.workflow, child.parent_id, child.org) == (
+            "dispute_mediation",
+            case.id,
+            self.SANZHEN,
+        )
+        assert child.data == {
+            "channel": "hotline",
+            "hotline_ticket": "12345-20260615-0042",
+            "parties": self.PARTIES,
+            "summary": "邻居在宅基地边界砌墙，堵了我家排水沟",
+            "category": "房屋宅基地",
+            "severity": "minor",
+        }
+        assert engine.fire_due().total == 0  # one child, however often the sweep runs
+        assert "stopped" == clock_of(engine, case.id, "handling_limit").status
+
+    def test_a_settled_mediation_brings_the_request_to_the_callback(self, fresh, clock):
+        engine = fresh()
+        case, child = self._in_mediation(engine, clock)
+        engine.fire(child.id, "classify", actor=self.CENTRE,
+                    payload={"category": "房屋宅基地", "severity": "minor"})  # fmt: skip
+        engine.fire(child.id, "assign", actor=self.CENTRE, payload={"mediator": self.MEDIATOR.id})
+        clock.set("2026-06-22T10:00")
+        agreement = {"signed_on": "2026-06-22", "effective_on": "2026-06-22", "terms": "拆墙改道"}
+        engine.fire(child.id, "agree", actor=self.MEDIATOR, payload={"agreement": agreement})
+        engine.fire(child.id, "start_follow_up", actor=self.MEDIATOR)
+        clock.set("2026-06-29T10:00")
+        done = engine.fire(child.id, "close", actor=self.MEDIATOR,
+                           payload={"performance": "performed"})  # fmt: skip
+        assert done.state == "settled"
+        engine.fire_due()
+        assert engine.get(case.id).state == "callback"
+        closed = engine.fire(case.id, "rate", actor=AGENT, payload={"satisfaction": "满意"})
+        assert (closed.state, closed.status) == ("closed", "completed")
+        lines = [h.details for h in engine.history(case.id) if h.kind == "call"]
+        assert [d["action"] for d in lines] == ["started", "child ended"]
+        assert lines[-1]["outcome"] == "success"
+
+    def test_cancelling_the_request_cancels_the_mediation(self, fresh, clock):
+        engine = fresh()
+        case, child = self._in_mediation(engine, clock)
+        engine.cancel(case.id, actor=Actor("ops", {"operator"}, COUNTY), reason="来电人撤诉")
+        engine.fire_due()
+        assert engine.get(child.id).status == "cancelled"

@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from caseflow import Actor, Engine, Forbidden, InvalidEvent
 from caseflow.cli import cli
-from caseflow.errors import CaseNotFound, MessageNotCorrelated
+from caseflow.definitions.loader import load_text
+from caseflow.errors import CaseNotFound, DefinitionError, MessageNotCorrelated
 from caseflow.services.dispatch import start_child
 from caseflow.services.sweeper import SweepReport
 from caseflow.testing import MovableClock
@@ -384,3 +385,39 @@ class TestWorkRows:
         assert row.clock.left == 21  # today is a working day still ahead
         assert row.clock.days_left == 32
         assert "start_review" in row.events
+
+
+class TestCallDefinitions:
+    """A call's child data must read what the parent declares: a typo is a load error."""
+
+    def _load(self, data: str):
+        text = textwrap.dedent(PERMIT).replace(
+            'data: {site: data.site, requested_by: data.applicant, note: "on site"}', data
+        )
+        return load_text(text, "permit.yaml")
+
+    def test_the_shipped_shape_loads(self):
+        assert (
+            self._load("data: {site: data.site, ticket: case.business_key}")
+            .states["inspecting"]
+            .call
+            is not None
+        )
+
+    @pytest.mark.parametrize(
+        ("data", "message"),
+        [
+            ("data: {site: data.sight}", "the call reads data.sight, which the data schema"),
+            ("data: {site: case.title}", "a call reads only case.business_key, case.id, case.org"),
+            ("data: {site: [1, 2]}", "a literal value is a string, number or boolean"),
+        ],
+    )
+    def test_a_misread_field_is_refused_with_its_position(self, data, message):
+        with pytest.raises(DefinitionError) as caught:
+            self._load(data)
+        (found,) = caught.value.problems
+        problem = str(found)
+        assert "permit.yaml:" in problem
+        assert "permit.yaml:20:" in problem  # the line of the call's data
+        assert "state 'inspecting'" in problem
+        assert message in problem

@@ -187,14 +187,44 @@ def _event(
     )
 
 
+#: What of the parent case a call's child data may name besides its data and the payload.
+CASE_FIELDS = frozenset({"case.id", "case.business_key", "case.org"})
+
+
+def _call_field(
+    reporter: Reporter,
+    where: Path_,
+    value: str,
+    data_schema: dict[str, Any] | None,
+    entering: list[EventDef],
+) -> None:
+    """A call's ``data.x`` / ``payload.x`` must be declared, like a guard's fields."""
+    if data_schema is None:
+        return
+    try:
+        Guard.parse(value)
+    except GuardSyntaxError:
+        reporter.add(where, f"{value!r} is not a field path (data.a.b or payload.a)")
+        return
+    payloads = [e.payload_schema for e in entering] if value.startswith("payload.") else [None]
+    for payload in payloads or [None]:
+        for issue in guard_issues(value, data_schema, payload):
+            if issue.error:
+                reporter.add(where, issue.message.replace("guard reads", "the call reads", 1))
+                return
+
+
 def _call(
     reporter: Reporter,
     refs: Refs,
     state: str,
     st: raw.RawState,
     events: dict[str, EventDef],
+    data_schema: dict[str, Any] | None,
 ) -> CallDef | None:
-    """A call activity: its result events leave this state and are automatic."""
+    """A call activity: its result events leave this state and are automatic; the child's
+    data reads fields the parent declares (in its data, or the payload of every event that
+    enters the state), ``case.id``/``case.business_key``/``case.org``, or literals."""
     call = st.call
     assert call is not None  # noqa: S101 - checked by the caller
     path: Path_ = ("states", state, "call")
@@ -211,11 +241,16 @@ def _call(
             reporter.add((*path, key), f"event {name!r} does not fire from state {state!r}")
         elif name in events and not events[name].automatic:
             reporter.add((*path, key), f"event {name!r} is fired by the engine: mark it automatic")
+    entering = [e for e in events.values() if state in e.targets]
     for child, value in call.data.items():
-        if isinstance(value, str) and value.startswith(("data.", "payload.")):
-            continue
+        where = (*path, "data", child)
         if isinstance(value, (dict, list)):
-            reporter.add((*path, "data", child), "a literal value is a string, number or boolean")
+            reporter.add(where, "a literal value is a string, number or boolean")
+        elif isinstance(value, str) and value.startswith("case.") and value not in CASE_FIELDS:
+            known = ", ".join(sorted(CASE_FIELDS))
+            reporter.add(where, f"{value!r}: a call reads only {known} of the case")
+        elif isinstance(value, str) and value.startswith(("data.", "payload.")):
+            _call_field(reporter, where, value, data_schema, entering)
     if len(reporter.problems) > n:
         return None
     return CallDef(
@@ -453,7 +488,7 @@ def build(
         for n, st in states.items()
         if st is not None
         and st.call is not None
-        and (called := _call(reporter, refs, n, st, events)) is not None
+        and (called := _call(reporter, refs, n, st, events, data_schema)) is not None
     }
     for n, st in states.items():
         assignee = st.assignee if st is not None else None

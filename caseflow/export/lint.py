@@ -167,6 +167,9 @@ def automatic_firers(definition: WorkflowDef) -> dict[str, list[tuple[str, str |
         if (vote := state.vote) is not None:
             for event in dict.fromkeys((vote.on_pass, vote.on_fail, vote.on_no_quorum)):
                 add(event, f"the vote in {state.name!r}")
+        if (call := state.call) is not None:
+            for event in dict.fromkeys((call.on_success, call.on_failure)):
+                add(event, f"the {call.workflow} case that {state.name!r} starts")
     return fired
 
 
@@ -267,7 +270,7 @@ def _check_fired(
             path,
             element,
             "is automatic but nothing fires it: no clock's on_breach or escalate, "
-            "no vote and no parallel join names it",
+            "no vote, parallel join or call activity names it",
             key=True,
         )
         return

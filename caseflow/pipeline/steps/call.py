@@ -24,6 +24,7 @@ from caseflow.pipeline.steps.base import StepKind
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from caseflow.cases import Case
     from caseflow.definitions.model import CallDef, WorkflowDef
     from caseflow.pipeline.draft import Draft, Move
     from caseflow.records import Timer
@@ -31,7 +32,11 @@ if TYPE_CHECKING:
 SYSTEM_CALL = Actor.system("call")
 
 
-def _value(spec: Any, data: Mapping[str, Any], payload: Mapping[str, Any]) -> Any:
+def _value(
+    spec: Any, data: Mapping[str, Any], payload: Mapping[str, Any], case: Case | None = None
+) -> Any:
+    if isinstance(spec, str) and spec in ("case.id", "case.business_key", "case.org"):
+        return None if case is None else getattr(case, spec.partition(".")[2])
     if isinstance(spec, str) and spec.startswith(("data.", "payload.")):
         source, _, path = spec.partition(".")
         value: Any = data if source == "data" else payload
@@ -42,10 +47,10 @@ def _value(spec: Any, data: Mapping[str, Any], payload: Mapping[str, Any]) -> An
 
 
 def child_data(
-    call: CallDef, data: Mapping[str, Any], payload: Mapping[str, Any]
+    call: CallDef, data: Mapping[str, Any], payload: Mapping[str, Any], case: Case | None = None
 ) -> dict[str, Any]:
     """The child's data from the parent's (unset values left out)."""
-    found = {k: _value(v, data, payload) for k, v in call.data.items()}
+    found = {k: _value(v, data, payload, case) for k, v in call.data.items()}
     return {k: v for k, v in found.items() if v is not None}
 
 
@@ -73,7 +78,7 @@ class CallStep(StepKind):
                     payload={
                         "workflow": call.workflow,
                         "state": entered.name,
-                        "data": child_data(call, case.data, move.payload or {}),
+                        "data": child_data(call, case.data, move.payload or {}, case),
                         "org": case.org,
                     },
                 )
