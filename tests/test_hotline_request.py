@@ -438,7 +438,7 @@ class TestHandedToMediation:
     TOWN_STAFF = Actor("sanzhen.office", {"department"}, "jiaoling/sanzhen")
     CENTRE = Actor("sanzhen.centre", {"centre_staff"}, "jiaoling/sanzhen")
     MEDIATOR = Actor("sanzhen.mediator", {"mediator"}, "jiaoling/sanzhen")
-    PARTIES = [{"name": "张三", "phone": "139-0000-0001"}, {"name": "李四"}]
+    PARTIES = ({"name": "张三", "phone": "139-0000-0001"}, {"name": "李四"})
 
     def _in_mediation(self, engine, clock):
         clock.set("2026-06-15T09:30")
@@ -450,7 +450,7 @@ class TestHandedToMediation:
         engine.fire(case.id, "sign", actor=self.TOWN_STAFF)
         clock.set("2026-06-16T10:00")
         payload = {
-            "parties": self.PARTIES,
+            "parties": list(self.PARTIES),
             "dispute": "房屋宅基地",
             "severity": "minor",
             "reply": "属邻里纠纷，已转镇人民调解委员会调解",
@@ -472,7 +472,7 @@ class TestHandedToMediation:
         assert child.data == {
             "channel": "hotline",
             "hotline_ticket": "12345-20260615-0042",
-            "parties": self.PARTIES,
+            "parties": list(self.PARTIES),
             "summary": "邻居在宅基地边界砌墙，堵了我家排水沟",
             "category": "房屋宅基地",
             "severity": "minor",
