@@ -240,6 +240,31 @@ class RatingFigures:
 
 
 @dataclass(frozen=True, slots=True)
+class ChildFigures:
+    """
+    The child cases (call activities: a 12345 request handed to mediation, a grid event
+    referred for approval) that the unit's cases started, and how they ended: ``succeeded``
+    and ``failed`` by the outcome of their final state, ``cancelled``, or still ``open``.
+
+    .. versionadded:: 0.2
+    """
+
+    started: int = 0
+    open: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    cancelled: int = 0
+
+    @property
+    def success_rate(self) -> float | None:
+        """Children that ended in success, of those that ended with an outcome."""
+        return _rate(self.succeeded, self.succeeded + self.failed)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "success_rate": self.success_rate}
+
+
+@dataclass(frozen=True, slots=True)
 class ReportRow:
     """The figures of one unit (an org path, a workflow, an org level) or of the total."""
 
@@ -260,6 +285,8 @@ class ReportRow:
     period: PeriodFigures = field(default_factory=PeriodFigures)
     #: 好差评 in the period (.. versionadded:: 0.2).
     rating: RatingFigures = field(default_factory=RatingFigures)
+    #: The child cases the unit's cases started (.. versionadded:: 0.2).
+    children: ChildFigures = field(default_factory=ChildFigures)
 
     @property
     def still_open(self) -> int:
@@ -313,6 +340,7 @@ class ReportRow:
         out.update({name: getattr(self, name) for name in [*_DERIVED.split(), "escalated"]})
         out["period"] = self.period.to_dict()
         out["rating"] = self.rating.to_dict()
+        out["children"] = self.children.to_dict()
         return out
 
 
@@ -383,6 +411,8 @@ class _Unit(_Cases):
     levels: Counter[int | None] = field(default_factory=Counter)
     moves: Counter[tuple[str, str]] = field(default_factory=Counter)
     period: _Cases = field(default_factory=_Cases)
+    #: started, open, succeeded, failed, cancelled (ChildFigures' order)
+    children: list[int] = field(default_factory=lambda: [0] * 5)
     #: offered, rated, good, bad, rectified, rectified on time (RatingFigures' fields)
     rating: list[int] = field(default_factory=lambda: [0] * 6)
 
@@ -411,6 +441,7 @@ class _Unit(_Cases):
                 **period.satisfaction(),
             ),
             rating=RatingFigures(*self.rating),
+            children=ChildFigures(*self.children),
         )
 
 
@@ -497,6 +528,7 @@ def report(
         closed_rows = reporting.case_counts(conn, scope, by, satisfied, "ended")
         ended_rows, ended_overall = reporting.clock_rows(conn, scope, by, depth, "ended")
         rating_rows = reporting.rating_counts(conn, scope, by, rating_clock, rectification_clock)
+        child_rows = reporting.child_counts(conn, scope, by)
         versions = reporting.workflow_versions(conn, scope)
         tree = OrgTree(org_rows.load_units(conn)) if by == "org_level" else OrgTree()
     outcome = _outcomes(engine)
@@ -520,6 +552,15 @@ def report(
     for r in rating_rows:
         for acc in (units[unit_of(r.key)], total):
             acc.rating = [a + b for a, b in zip(acc.rating, r[1:], strict=True)]
+    for child in child_rows:
+        done = child.status == "completed"
+        ended = outcome(child.workflow, child.version, child.state) if done else None
+        slot = {"success": 2, "failure": 3}.get(
+            ended or "", 4 if child.status == "cancelled" else 1
+        )
+        for acc in (units[unit_of(child.key)], total):
+            acc.children[0] += child.cases
+            acc.children[slot] += child.cases
     for e in escalation_rows:
         for acc in (units[unit_of(e.key)], total):
             acc.levels[e.level] += e.cases

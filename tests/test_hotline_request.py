@@ -14,13 +14,17 @@ provisional (元旦 Fri 1 Jan). 24:00 of a last day is stored as 00:00 of the ne
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner
 
 from caseflow import Actor, DataValidationError, Forbidden, InvalidEvent
+from caseflow.cli import cli
 from caseflow.reports import report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -480,7 +484,7 @@ class TestHandedToMediation:
         assert engine.fire_due().total == 0  # one child, however often the sweep runs
         assert "stopped" == clock_of(engine, case.id, "handling_limit").status
 
-    def test_a_settled_mediation_brings_the_request_to_the_callback(self, fresh, clock):
+    def test_a_settled_mediation_brings_the_request_to_the_callback(self, fresh, clock, db_url):
         engine = fresh()
         case, child = self._in_mediation(engine, clock)
         engine.fire(child.id, "classify", actor=self.CENTRE,
@@ -501,10 +505,45 @@ class TestHandedToMediation:
         lines = [h.details for h in engine.history(case.id) if h.kind == "call"]
         assert [d["action"] for d in lines] == ["started", "child ended"]
         assert lines[-1]["outcome"] == "success"
+        month = {"since": dt.date(2026, 6, 1), "until": dt.date(2026, 7, 1)}
+        figures = report(engine, workflow="hotline_request", **month)
+        children = figures.row(self.SANZHEN).children
+        assert (1, 0, 1, 0, 1.0) == (
+            children.started,
+            children.open,
+            children.succeeded,
+            children.failed,
+            children.success_rate,
+        )
+        assert figures.total.children == children
+        assert figures.to_dict()["total"]["children"]["succeeded"] == 1
+        # the child's own row (mediation is its workflow) has no children of its own
+        assert report(engine, workflow="dispute_mediation", **month).total.children.started == 0
+        period = ["--since", "2026-06-01", "--until", "2026-07-01", "--db", db_url]
+        table, as_csv = (
+            CliRunner().invoke(cli, ["report", *period, *more], env={"COLUMNS": "200"})
+            for more in ([], ["--csv", "--workflow", "hotline_request"])
+        )
+        assert (0, 0) == (table.exit_code, as_csv.exit_code), table.output + as_csv.output
+        assert "Child cases started (call activities)" in table.output
+        total = list(csv.DictReader(io.StringIO(as_csv.output)))[-1]
+        assert ("1", "1", "1.0") == (
+            total["children_started"],
+            total["children_succeeded"],
+            total["children_success_rate"],
+        )
 
     def test_cancelling_the_request_cancels_the_mediation(self, fresh, clock):
         engine = fresh()
         case, child = self._in_mediation(engine, clock)
+        month = {"since": dt.date(2026, 6, 1), "until": dt.date(2026, 7, 1)}
+        assert report(engine, **month).total.children.open == 1
         engine.cancel(case.id, actor=Actor("ops", {"operator"}, COUNTY), reason="来电人撤诉")
         engine.fire_due()
         assert engine.get(child.id).status == "cancelled"
+        assert (1, 0, 1, None) == (
+            (figures := report(engine, **month).total.children).started,
+            figures.open,
+            figures.cancelled,
+            figures.success_rate,
+        )

@@ -151,6 +151,7 @@ def _columns(found: Report) -> list[str]:
         *(f"period_closed:{w}/{s}" for w, s in ended),
         *(f"period_clock:{c}:{f}" for c in stopped for f in _CLOCK_FIELDS),
         *(f"rating_{name}" for name in _RATING),
+        *(f"children_{name}" for name in _CHILDREN),
     ]
 
 
@@ -208,6 +209,7 @@ _RATING = (
     "rectified_on_time",
     "rectification_rate",
 )
+_CHILDREN = ("started", "open", "succeeded", "failed", "cancelled", "success_rate")
 
 
 def _csv_row(row: ReportRow) -> dict[str, Any]:
@@ -230,6 +232,7 @@ def _csv_row(row: ReportRow) -> dict[str, Any]:
         for name in _CLOCK_FIELDS:
             out[f"period_clock:{c.clock}:{name}"] = getattr(c, name)
     out.update({f"rating_{name}": rating[name] for name in _RATING})
+    out.update({f"children_{name}": flat["children"][name] for name in _CHILDREN})
     return out
 
 
@@ -295,6 +298,8 @@ def _print(found: Report, since: dt.date, until: dt.date) -> None:
         console.print(_clocks_table(found, ended=True))
     if found.total.rating.offered:
         console.print(_rating_table(found))
+    if found.total.children.started:
+        console.print(_children_table(found))
     moves = [(r.key, m) for r in found.rows for m in r.org_moves]
     if moves:
         table = Table(title="Org moves by escalation")
@@ -359,6 +364,31 @@ def _rating_table(found: Report) -> Table:
             str(r.bad),
             f"{r.rectified} ({_pct(r.rectification_rate)})",
             str(r.rectified_on_time),
+        )
+    return table
+
+
+def _children_table(found: Report) -> Table:
+    """The child cases (call activities) the units' cases started, and how they ended."""
+    from rich.table import Table
+
+    from caseflow.cli.render import text
+
+    table = Table(
+        title="Child cases started (call activities)",
+        caption="success: of the children that ended with an outcome",
+    )
+    table.add_column(_unit_title(found.by, found.depth), no_wrap=True)
+    for column in ("started", "open", "succeeded", "failed", "cancelled", "success"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for row in [*found.rows, found.total]:
+        c = row.children
+        if not c.started and row is not found.total:
+            continue
+        table.add_row(
+            text(row.key, "bold" if row is found.total else None),
+            *(str(n) for n in (c.started, c.open, c.succeeded, c.failed, c.cancelled)),
+            _pct(c.success_rate),
         )
     return table
 

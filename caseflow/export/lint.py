@@ -168,8 +168,8 @@ def automatic_firers(definition: WorkflowDef) -> dict[str, list[tuple[str, str |
             for event in dict.fromkeys((vote.on_pass, vote.on_fail, vote.on_no_quorum)):
                 add(event, f"the vote in {state.name!r}")
         if (call := state.call) is not None:
-            for event in dict.fromkeys((call.on_success, call.on_failure)):
-                add(event, f"the {call.workflow} case that {state.name!r} starts")
+            for result in dict.fromkeys((call.on_success, call.on_failure)):
+                add(result, f"the {call.workflow} case that {state.name!r} starts")
     return fired
 
 

@@ -110,6 +110,18 @@ class CaseCount(NamedTuple):
     satisfaction_texts: int
 
 
+class ChildCount(NamedTuple):
+    """Child cases (call activities) that the group's cases started, by the child's
+    workflow version, state and status."""
+
+    key: str
+    workflow: str
+    version: int
+    state: str
+    status: str
+    cases: int
+
+
 class ClockRow(NamedTuple):
     """One clock name in one unit (or all): finished, on time, medians of the stopped ones."""
 
@@ -203,6 +215,19 @@ def case_counts(
         CaseCount(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7], r[8], r[9] or 0, r[10] or 0)
         for r in conn.execute(query)
     ]
+
+
+def child_counts(conn: Connection, scope: Scope, by: By) -> list[ChildCount]:
+    """The child cases started by the cases created in the period, per group of the parent."""
+    child = cases.alias("child")
+    names = (child.c.workflow, child.c.workflow_version, child.c.state, child.c.status)
+    query = (
+        select(_base(by).label("key"), *names, func.count())
+        .select_from(cases.join(child, child.c.parent_id == cases.c.id))
+        .where(*scope.where())
+        .group_by(_base(by), *names)
+    )
+    return [ChildCount(r[0], r[1], r[2], r[3], r[4], r[5]) for r in conn.execute(query)]
 
 
 def _clock_name(conn: Connection) -> ColumnElement[str]:
