@@ -348,6 +348,8 @@ class TestWorklistCommand:
         assert json.loads(shown_case.output)["children"] == []
         counted = runner.invoke(cli, [*args, "--counts"])
         assert counted.output.strip() == "permit submitted: 1"
+        by_org = runner.invoke(cli, ["worklist", *base, "--as", "clerk", "--org", UNIT, "--json"])
+        assert [r["id"] for r in json.loads(by_org.output)] == [mine]  # a clerk of UNIT
         refused = runner.invoke(cli, ["worklist", *base, "--as", "system"])
         assert refused.exit_code == 2
         assert "reserved for the engine" in refused.output

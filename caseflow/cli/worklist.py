@@ -27,10 +27,17 @@ def _roles(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...])
 @click.option(
     "--as", "roles", multiple=True, required=True, callback=_roles, help="A role (repeatable)."
 )
-@click.option("--unit", "unit", default="", help="The person's org unit (org-scoped workflows).")
+@click.option(
+    "--unit",
+    "unit",
+    default="",
+    help="The person's org unit (org-scoped workflows); defaults to --org.",
+)
 @click.option("--workflow")
 @click.option("--state")
-@click.option("--org", help="Only cases of this unit and its sub-units.")
+@click.option(
+    "--org", help="Only cases of this unit and its sub-units (and the person's unit if no --unit)."
+)
 @click.option("--counts", is_flag=True, help="Cases (and breached) per workflow and state.")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1, max=10_000))
 @click.option("--offset", default=0, type=click.IntRange(min=0))
@@ -51,13 +58,14 @@ def worklist(
     The active cases OPERATOR works on in these roles: states with an event of theirs,
     in their unit (org-scoped workflows), not claimed by someone else (supervisors see
     every task). Breached first, then warned, then by the soonest due time.
+    ``--as clerk --org UNIT`` is the worklist of a clerk of UNIT.
     """
     from caseflow import listing
     from caseflow.cases import Actor
     from caseflow.cli.cases import print_rows
     from caseflow.cli.render import clean, more_rows
 
-    actor = Actor(operator, roles, unit)
+    actor = Actor(operator, roles, unit or filters["org"] or "")
     with open_engine(db, workflows, stored_only=True) as engine:
         if counts:
             found = engine.worklist_counts(actor, workflow=filters["workflow"], org=filters["org"])
