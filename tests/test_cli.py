@@ -60,6 +60,9 @@ class TestDemo:
         assert "the window ends at 24:00 of 2026-10-09" in out
         assert "the case is now accepted (deemed accepted)" in out
         assert "deemed_accepted" in out
+        # The sixth: a deadline in 2027 is provisional until that year's notice is loaded.
+        assert "window ends at 24:00 of 2027-01-05: provisional" in out
+        assert "moves from 2027-01-05 to 2027-01-06 (+1 day), now official" in out
         assert (tmp_path / "caseflow-demo.db").is_file()
         assert str(tmp_path / "caseflow-demo.db") in result.stdout.replace("\n", "")
 
@@ -117,8 +120,10 @@ class TestCases:
         listed = runner.invoke(cli, ["cases", "list", "--db", db, "--json"])
         assert 0 == listed.exit_code, listed.output
         cases = json.loads(listed.output)
-        # the delivered case, the deemed acceptance, three on the reviewers' worklist
-        assert sorted(c["state"] for c in cases) == ["accepted"] * 4 + ["delivered"]
+        # the delivered case, the deemed acceptance, three on the reviewers' worklist, and
+        # the one submitted in December with its deadline in 2027
+        states = sorted(c["state"] for c in cases)
+        assert states == ["accepted"] * 4 + ["delivered", "submitted"]
         assert [c["assignee"] for c in cases].count("review.wang") == 1  # the claimed one
         delivered = next(c for c in cases if c["state"] == "delivered")
         shown = runner.invoke(cli, ["cases", "show", delivered["id"], "--db", db, "--json"])

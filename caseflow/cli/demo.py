@@ -119,6 +119,7 @@ def demo(db: str, which: str) -> None:
         console.print(clocks_table(engine.clocks(late.id), definition.timezone, clock.now()))
         console.print(timeline(engine.history(late.id), definition))
         _worklist_demo(engine, clock, console)
+        _provisional_demo(engine, clock, console)
         console.print(f"Database: {path}")
 
 
@@ -153,3 +154,42 @@ def _worklist_demo(engine: Engine, clock: MovableClock, console: Console) -> Non
 
 
 _STYLE = {"breached": "bold red", "warned": "yellow", "running": "green", "": "dim"}
+
+
+# A stand-in for the State Council's 2027 notice (the real one is loaded the same way).
+_NOTICE_2027 = "years:\n  2027:\n    holidays: ['2027-01-01..2027-01-04']\n    workdays: []\n"
+
+
+def _provisional_demo(engine: Engine, clock: MovableClock, console: Console) -> None:
+    """Case 6: a deadline in 2027, provisional until the year's holiday notice is loaded."""
+    import tempfile
+
+    console.rule("[bold]Case 6: a deadline in 2027, before the State Council's notice")
+    clock.set("2026-12-28T10:00")
+    data = {"applicant": "孙八", "matter": "食品经营许可证 (延续)", "delivery": "window"}
+    case = engine.start("administrative_approval", data=data, actor=CLERK)
+    window = next(c for c in engine.clocks(case.id) if c.name == "correction_window")
+    if not window.provisional:
+        console.print(
+            f"Submitted Mon 2026-12-28; the correction window ends at 24:00 of "
+            f"{window.last_day}. (This database already holds the 2027 notice from an "
+            "earlier demo run: delete it to see the deadline move.)"
+        )
+        return
+    console.print(
+        f"Submitted Mon 2026-12-28. The 5-workday correction window ends at 24:00 of "
+        f"{window.last_day}: [yellow]provisional[/], counted with 2027's statutory days "
+        "only (元旦 on 1 Jan), not yet the notice's days off."
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        notice = Path(tmp) / "cn-2027.yaml"
+        notice.write_text(_NOTICE_2027, encoding="utf-8")
+        engine.load_calendar_overlay(notice)
+    operator = Actor("ops.wu", {"operator"}, "hainan/lingshui")
+    for move in engine.recompute_provisional(actor=operator):
+        console.print(
+            f"A notice giving Fri 1 - Mon 4 Jan 2027 off is loaded (`caseflow calendar load`): "
+            f"{move.clock} of {move.case_id} moves from {move.old_last_day} to "
+            f"[bold]{move.new_last_day}[/] ({move.shift:+d} day), "
+            f"{'still provisional' if move.provisional else 'now official'}."
+        )
