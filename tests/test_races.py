@@ -380,6 +380,27 @@ def assert_rest_of_batch_acknowledged(
     assert 0 == engine.fire_due(lease=lease).total  # still leased: no second send yet
 
 
+class Hider(ActionHandler):
+    """Runs (records the key); on its first call renames ``cf_cases`` away, for real, on a
+    connection of its own: the sweep can no longer read the cases of the next actions."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.keys: list[str] = []
+
+    def run(self, *, case_id, data, params, idempotency_key):
+        if not self.keys:
+            rename(self.url, "cf_cases", "cf_cases_away")
+        self.keys.append(idempotency_key)
+
+
+def rename(url: str, table: str, to: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"ALTER TABLE {table} RENAME TO {to}")
+    engine.dispose()
+
+
 class TestAcknowledgements:
     """A notification is sent, then its acknowledgement fails: that one is sent again
     after its lease, with the same key; the rest of the batch is handled in the sweep."""
@@ -399,6 +420,35 @@ class TestAcknowledgements:
             assert 1 == engine.fire_due().fired["notify"]
             assert [notifier.keys[0]] == notifier.keys[4:]  # at least once, one key
             assert [] == engine.timers(due_only=True)
+
+    def test_an_unreadable_case_does_not_strand_the_actions_after_it(
+        self, db_url: str, tmp_path: Path
+    ):
+        """The first action hides the cases table: the next two cannot be read, each is a
+        failed attempt (not an error of the sweep); all three run again, with their keys."""
+        (tmp_path / "n.yaml").write_text(NOTICE, encoding="utf-8")
+        handler = Hider(db_url)
+        clock = MovableClock("2026-09-21T09:00")
+        with Engine(
+            db_url,
+            workflows=tmp_path / "n.yaml",
+            clock=clock,
+            actions={"notify_applicant": handler},
+            auto_upgrade=True,
+        ) as engine:
+            clerk = Actor("c", {"clerk"})
+            for _ in range(3):
+                engine.fire(engine.start("notice_test", actor=clerk).id, "notify", actor=clerk)
+            lease, backoff = dt.timedelta(seconds=30), dt.timedelta(seconds=10)
+            report = engine.fire_due(lease=lease, backoff=backoff)
+            assert (1, 2) == (len(handler.keys), report.errors)
+            rename(db_url, "cf_cases_away", "cf_cases")
+            assert [0, 1, 1] == sorted(t.attempts for t in engine.timers())
+            clock.advance(seconds=31)  # past the backoff and the first one's lease
+            assert 3 == engine.fire_due(lease=lease, backoff=backoff).fired["action"]
+            assert [handler.keys[0]] == [k for k in handler.keys[1:] if k == handler.keys[0]]
+            assert 3 == len(set(handler.keys))
+            assert [] == engine.timers()
 
     def test_a_killed_connection_does_not_strand_the_batch(self, pg_url: str):
         app = f"cf-ack-{uuid.uuid4().hex[:8]}"

@@ -47,12 +47,17 @@ def run_action(sweeper: Sweeper, timer: Timer, report: SweepReport) -> None:
     ctx = sweeper.ctx
     payload = timer.payload or {}
     name = str(payload.get("action", timer.clock))
-    with ctx.db.read() as conn:
-        head = cases.load(conn, timer.case_id)
-        if head is None:
-            return
-        case = head.case
-        definition = ctx.workflows.compiled(case.workflow, case.workflow_version, conn).definition
+    try:
+        with ctx.db.read() as conn:
+            head = cases.load(conn, timer.case_id)
+            if head is None:
+                return
+            case = head.case
+            compiled = ctx.workflows.compiled(case.workflow, case.workflow_version, conn)
+    except Exception as exc:  # noqa: BLE001 - the case cannot be read now: a failed attempt
+        sweeper.failed(timer, exc, report)
+        return
+    definition = compiled.definition
     config = definition.actions.get(name)
     retries = config.retries if config is not None else 0
     attempt = timer.attempts + 1
