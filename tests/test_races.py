@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import textwrap
 import threading
+import time
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -278,6 +280,188 @@ class TestLeases:
             assert 1 == engine.fire_due().fired["breach"]
             assert "accepted" == engine.get(case.id).state
             assert [] == engine.incidents(case_id=case.id)
+
+
+class Saboteur:
+    """
+    A notifier that sends (records the key), and on its first call makes the database
+    refuse the acknowledgement that follows, for real: ``sabotage(timer id)`` runs on a
+    connection of its own.
+    """
+
+    def __init__(self, sabotage: Callable[[int], None]) -> None:
+        self.sabotage = sabotage
+        self.keys: list[str] = []
+
+    def notify(
+        self,
+        *,
+        case_id: str,
+        roles: tuple[str, ...],
+        org: str,
+        message: str,
+        idempotency_key: str = "",
+    ) -> None:
+        if not self.keys:
+            self.sabotage(int(idempotency_key.removeprefix("notify:")))
+        self.keys.append(idempotency_key)
+
+
+def refuse_ack_trigger(url: str) -> Callable[[int], None]:
+    """A trigger that makes the UPDATE finishing this one timer fail."""
+
+    def sabotage(timer_id: int) -> None:
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql(
+                    "CREATE TRIGGER refuse_ack BEFORE UPDATE ON cf_timers "
+                    f"WHEN OLD.id = {timer_id} AND NEW.status = 'done' "
+                    "BEGIN SELECT RAISE(ABORT, 'ack refused'); END"
+                )
+            else:
+                conn.exec_driver_sql(
+                    "CREATE FUNCTION refuse_ack() RETURNS trigger LANGUAGE plpgsql AS "
+                    "$$ BEGIN RAISE EXCEPTION 'ack refused'; END $$"
+                )
+                conn.exec_driver_sql(
+                    "CREATE TRIGGER refuse_ack BEFORE UPDATE ON cf_timers FOR EACH ROW "
+                    f"WHEN (OLD.id = {timer_id} AND NEW.status = 'done') "
+                    "EXECUTE FUNCTION refuse_ack()"
+                )
+        engine.dispose()
+
+    return sabotage
+
+
+def terminate_backends(url: str, application_name: str) -> Callable[[int], None]:
+    """pg_terminate_backend on every connection of the sweeping engine, from another one."""
+
+    def sabotage(_timer_id: int) -> None:
+        engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        mine = "select pid from pg_stat_activity where application_name = :app"
+        with engine.connect() as conn:
+            pids = conn.execute(sa.text(mine), {"app": application_name}).scalars().all()
+            assert pids, "the sweeping engine has no connection to kill"
+            for pid in pids:
+                conn.execute(sa.text("select pg_terminate_backend(:pid)"), {"pid": pid})
+            deadline = time.monotonic() + 10
+            while conn.execute(sa.text(mine), {"app": application_name}).first() is not None:
+                assert time.monotonic() < deadline, "the backends did not go away"
+                time.sleep(0.02)
+        engine.dispose()
+
+    return sabotage
+
+
+def warned_cases(engine: Engine, clock: MovableClock, cases: int) -> None:
+    """Accepted cases whose decision warning (and its notification) is due together."""
+    clock.set("2026-09-28T10:00")
+    for _ in range(cases):
+        case = engine.start("administrative_approval", data=DATA, actor=CLERK)
+        engine.fire(case.id, "accept", actor=CLERK)
+    clock.set("2026-10-28T00:00")
+    assert (
+        4 == engine.sweeper().run_once(max_batches=1).fired["warn"]
+    )  # arms 4 notifications, due now
+
+
+def assert_rest_of_batch_acknowledged(
+    engine: Engine, clock: MovableClock, notifier: Saboteur
+) -> None:
+    lease = dt.timedelta(seconds=30)
+    report = engine.fire_due(lease=lease)  # one batch: the 4 notifications
+    assert 4 == len(notifier.keys) == len(set(notifier.keys))
+    assert (3, 1) == (report.fired["notify"], report.errors)  # the sweep went on
+    lost = int(notifier.keys[0].removeprefix("notify:"))
+    [left] = engine.timers(due_only=True)
+    assert (lost, "notify", 0) == (left.id, left.kind, left.attempts)  # not the notifier's fault
+    clock.advance(seconds=10)
+    assert 0 == engine.fire_due(lease=lease).total  # still leased: no second send yet
+
+
+class Hider(ActionHandler):
+    """Runs (records the key); on its first call renames ``cf_cases`` away, for real, on a
+    connection of its own: the sweep can no longer read the cases of the next actions."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.keys: list[str] = []
+
+    def run(self, *, case_id, data, params, idempotency_key):
+        if not self.keys:
+            rename(self.url, "cf_cases", "cf_cases_away")
+        self.keys.append(idempotency_key)
+
+
+def rename(url: str, table: str, to: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"ALTER TABLE {table} RENAME TO {to}")
+    engine.dispose()
+
+
+class TestAcknowledgements:
+    """A notification is sent, then its acknowledgement fails: that one is sent again
+    after its lease, with the same key; the rest of the batch is handled in the sweep."""
+
+    def test_a_refused_ack_does_not_strand_the_batch(self, db_url: str):
+        clock = MovableClock("2026-09-21T09:00")
+        notifier = Saboteur(refuse_ack_trigger(db_url))
+        with Engine(db_url, clock=clock, notifier=notifier, auto_upgrade=True) as engine:
+            warned_cases(engine, clock, 4)
+            assert_rest_of_batch_acknowledged(engine, clock, notifier)
+            with engine.db.begin() as conn:
+                conn.exec_driver_sql(
+                    "DROP TRIGGER refuse_ack"
+                    + (" ON cf_timers" if conn.dialect.name == "postgresql" else "")
+                )
+            clock.advance(seconds=21)  # the lease ran out
+            assert 1 == engine.fire_due().fired["notify"]
+            assert [notifier.keys[0]] == notifier.keys[4:]  # at least once, one key
+            assert [] == engine.timers(due_only=True)
+
+    def test_an_unreadable_case_does_not_strand_the_actions_after_it(
+        self, db_url: str, tmp_path: Path
+    ):
+        """The first action hides the cases table: the next two cannot be read, each is a
+        failed attempt (not an error of the sweep); all three run again, with their keys."""
+        (tmp_path / "n.yaml").write_text(NOTICE, encoding="utf-8")
+        handler = Hider(db_url)
+        clock = MovableClock("2026-09-21T09:00")
+        with Engine(
+            db_url,
+            workflows=tmp_path / "n.yaml",
+            clock=clock,
+            actions={"notify_applicant": handler},
+            auto_upgrade=True,
+        ) as engine:
+            clerk = Actor("c", {"clerk"})
+            for _ in range(3):
+                engine.fire(engine.start("notice_test", actor=clerk).id, "notify", actor=clerk)
+            lease, backoff = dt.timedelta(seconds=30), dt.timedelta(seconds=10)
+            report = engine.fire_due(lease=lease, backoff=backoff)
+            assert (1, 2) == (len(handler.keys), report.errors)
+            rename(db_url, "cf_cases_away", "cf_cases")
+            assert [0, 1, 1] == sorted(t.attempts for t in engine.timers())
+            clock.advance(seconds=31)  # past the backoff and the first one's lease
+            assert 3 == engine.fire_due(lease=lease, backoff=backoff).fired["action"]
+            assert [handler.keys[0]] == [k for k in handler.keys[1:] if k == handler.keys[0]]
+            assert 3 == len(set(handler.keys))
+            assert [] == engine.timers()
+
+    def test_a_killed_connection_does_not_strand_the_batch(self, pg_url: str):
+        app = f"cf-ack-{uuid.uuid4().hex[:8]}"
+        url = f"{pg_url}&application_name={app}"
+        clock = MovableClock("2026-09-21T09:00")
+        notifier = Saboteur(terminate_backends(pg_url, app))
+        with Engine(url, clock=clock, notifier=notifier, auto_upgrade=True) as engine:
+            warned_cases(engine, clock, 4)
+            assert_rest_of_batch_acknowledged(engine, clock, notifier)
+            clock.advance(seconds=21)  # the lease ran out
+            assert 1 == engine.fire_due().fired["notify"]
+            assert [notifier.keys[0]] == notifier.keys[4:]  # at least once, one key
+            assert [] == engine.timers(due_only=True)
 
 
 class TestConflicts:

@@ -8,9 +8,11 @@ each attempt is then recorded on the case by the pipeline
 gets an incident. A notification goes to the :class:`~caseflow.abc.Notifier` with the
 key ``notify:<timer id>`` (the same on every attempt) and is acknowledged on its own as
 soon as it was sent, so a worker killed mid-batch re-sends at most the one it was
-sending; a notifier that keeps failing ends in an incident, not a silent drop. A call
-activity's child is started with the idempotency key ``child:<timer id>``, so a parent
-whose timer is fired twice (a lease ran out mid-start) still has one child.
+sending; an acknowledgement that fails (its connection was killed) is logged, the sweep
+goes on with the rest of the batch and that one is sent again after its lease; a
+notifier that keeps failing ends in an incident, not a silent drop. A call activity's
+child is started with the idempotency key ``child:<timer id>``, so a parent whose timer
+is fired twice (a lease ran out mid-start) still has one child.
 """
 
 from __future__ import annotations
@@ -45,12 +47,17 @@ def run_action(sweeper: Sweeper, timer: Timer, report: SweepReport) -> None:
     ctx = sweeper.ctx
     payload = timer.payload or {}
     name = str(payload.get("action", timer.clock))
-    with ctx.db.read() as conn:
-        head = cases.load(conn, timer.case_id)
-        if head is None:
-            return
-        case = head.case
-        definition = ctx.workflows.compiled(case.workflow, case.workflow_version, conn).definition
+    try:
+        with ctx.db.read() as conn:
+            head = cases.load(conn, timer.case_id)
+            if head is None:
+                return
+            case = head.case
+            compiled = ctx.workflows.compiled(case.workflow, case.workflow_version, conn)
+    except Exception as exc:  # noqa: BLE001 - the case cannot be read now: a failed attempt
+        sweeper.failed(timer, exc, report)
+        return
+    definition = compiled.definition
     config = definition.actions.get(name)
     retries = config.retries if config is not None else 0
     attempt = timer.attempts + 1
@@ -93,7 +100,9 @@ def run_action(sweeper: Sweeper, timer: Timer, report: SweepReport) -> None:
 
 
 def deliver(sweeper: Sweeper, notices: list[Timer], report: SweepReport) -> None:
-    """Send notifications, each acknowledged as soon as it was sent."""
+    """Send notifications, each acknowledged as soon as it was sent (a failed ack is retried)."""
+    from caseflow.services.sweeper import describe  # noqa: PLC0415 - a cycle otherwise
+
     ctx = sweeper.ctx
     for timer in notices:
         payload = timer.payload or {}
@@ -108,9 +117,24 @@ def deliver(sweeper: Sweeper, notices: list[Timer], report: SweepReport) -> None
         except Exception as exc:  # noqa: BLE001 - a notifier may fail in any way
             sweeper.failed(timer, exc, report)
             continue
-        with ctx.db.write() as conn:
-            if timers.finish(conn, timer.id, ctx.now()):
-                report.fired["notify"] += 1
+        try:
+            with ctx.db.write() as conn:
+                acknowledged = timers.finish(conn, timer.id, ctx.now())
+        except Exception as exc:  # noqa: BLE001 - a lost ack must not strand the rest of the batch
+            # Sent but not acknowledged (the connection died, the database refused the
+            # write): the timer stays claimed and is sent again after its lease, with the
+            # same key. Not an attempt of the notifier, which did its part.
+            report.errors += 1
+            ctx.log.warning(
+                "notification sent, acknowledgement failed",
+                timer_id=timer.id,
+                case_id=timer.case_id,
+                key=notification_key(timer),
+                error=describe(exc),
+            )
+            continue
+        if acknowledged:
+            report.fired["notify"] += 1
 
 
 def child_key(timer: Timer) -> str:
