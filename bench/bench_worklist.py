@@ -42,7 +42,8 @@ the definitions), the page's clocks and incident counts, and each row's events.
 
 The statements the engine sends are captured and explained (``EXPLAIN QUERY PLAN`` on
 SQLite; ``EXPLAIN (ANALYZE, BUFFERS)`` on PostgreSQL), printed verbatim, with a check for
-a full scan of ``cf_cases`` or a sort of the rows found.
+a full scan of ``cf_cases`` and the sort and aggregate steps (a sort of
+at most ``offset + limit`` rows per target, or of the page, is expected).
 """
 
 from __future__ import annotations
@@ -397,7 +398,9 @@ def floor_branches(
     return [[c.status == "active", *where, *claim] for where in branches]
 
 
-def floor_page(versions: dict[str, int], *, offset: int = 0, workflow: str | None = None) -> Select:
+def floor_page(
+    versions: dict[str, int], *, offset: int = 0, workflow: str | None = None
+) -> Select[Any]:
     """Per (workflow, state), its first offset + 50 ids in worklist order; merged, paged,
     joined to the rows."""
     order = (c.urgency, c.next_due, c.id)
@@ -414,7 +417,7 @@ def floor_page(versions: dict[str, int], *, offset: int = 0, workflow: str | Non
     )
 
 
-def floor_counts(versions: dict[str, int], *, by_org: bool = False) -> CompoundSelect:
+def floor_counts(versions: dict[str, int], *, by_org: bool = False) -> CompoundSelect[Any]:
     keys = [c.workflow, c.state, *([c.org] if by_org else [])]
     breached = func.sum(case((c.urgency == 0, 1), else_=0))
     return union_all(
@@ -469,9 +472,9 @@ def plan_verdict(plan: list[str]) -> str:
     if re.search(r"Seq Scan on cf_cases|^\s*SCAN cf_cases\s*$", joined, re.MULTILINE):
         notes.append("FULL SCAN of cf_cases")
     if re.search(r"TEMP B-TREE FOR ORDER BY|(^|->\s*)Sort\b|Sort Method", joined, re.MULTILINE):
-        notes.append("sorts the rows found")
+        notes.append("a sort step")
     if re.search(r"TEMP B-TREE FOR GROUP BY|HashAggregate|GroupAggregate", joined):
-        notes.append("aggregates the rows found")
+        notes.append("an aggregate step")
     return "; ".join(notes)
 
 
@@ -479,7 +482,7 @@ def plan_verdict(plan: list[str]) -> str:
 class Measure:
     label: str
     engine_call: Callable[[], Any]
-    floor: Select | CompoundSelect
+    floor: Select[Any] | CompoundSelect[Any]
     marker: str  # how the engine's statement for it is recognised
     engine_ms: list[float] = field(default_factory=list)
     floor_ms: list[float] = field(default_factory=list)
@@ -509,7 +512,7 @@ def work_ids(rows: list[Any]) -> list[str]:
     return [r.case.id for r in rows]
 
 
-def run_floor(plain: SAEngine, query: Select | CompoundSelect) -> list[Any]:
+def run_floor(plain: SAEngine, query: Select[Any] | CompoundSelect[Any]) -> list[Any]:
     with plain.connect() as conn:
         return list(conn.execute(query).all())
 
