@@ -61,6 +61,11 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 
 Json = JSON().with_variant(postgresql.JSONB(), "postgresql")
+#: ``ix_cf_cases_worklist`` (migration 0010): see :mod:`caseflow.store.worklists`.
+WORKLIST_INDEX_COLUMNS = (
+    "status", "workflow", "state", "urgency", "next_due", "id",
+    "workflow_version", "org", "assignee",
+)  # fmt: skip
 Id = String(32)
 
 definitions = Table(
@@ -102,7 +107,9 @@ cases = Table(
     Index(None, "workflow", "state"),
     Index(None, "org"),
     Index(None, "created_at", "id"),  # the default listing order, paged
-    Index(None, "status", "urgency", "next_due", "id"),  # worklists, most urgent first
+    # worklists: per (status, workflow, state), most urgent first; the columns after id
+    # answer the version, unit and claim filters and the counts from the index alone
+    Index("ix_cf_cases_worklist", *WORKLIST_INDEX_COLUMNS),
     Index(None, "parent_id"),
     Index(None, "business_key"),  # messages are correlated by the key alone
 )

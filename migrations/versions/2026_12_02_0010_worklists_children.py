@@ -2,8 +2,12 @@
 
 - ``cf_cases.urgency`` (0 breached, 1 warned, 2 a clock running, 3 none) and
   ``cf_cases.next_due`` (the soonest due time of its running clocks), kept by every
-  command that changes a clock, so a worklist is read in urgency order off one index
-  (``ix_cf_cases_status_urgency_next_due_id``); filled from ``cf_clocks`` here.
+  command that changes a clock, so a worklist is read in urgency order off one index,
+  ``ix_cf_cases_worklist (status, workflow, state, urgency, next_due, id,
+  workflow_version, org, assignee)``: one ordered range per (workflow, state) an actor
+  works on, the columns after ``id`` answering the unit, version and claim filters and
+  the counts without the table (``caseflow.store.worklists``); filled from ``cf_clocks``
+  here.
 - ``cf_cases.parent_id``: the case that started this one (a call activity), indexed.
 - ``ix_cf_cases_business_key``: a message is correlated by its business key alone.
 
@@ -42,9 +46,19 @@ def upgrade() -> None:
         " ELSE 3 END"
     )
     op.create_index(
-        "ix_cf_cases_status_urgency_next_due_id",
+        "ix_cf_cases_worklist",
         "cf_cases",
-        ["status", "urgency", "next_due", "id"],
+        [
+            "status",
+            "workflow",
+            "state",
+            "urgency",
+            "next_due",
+            "id",
+            "workflow_version",
+            "org",
+            "assignee",
+        ],
     )
     op.create_index("ix_cf_cases_parent_id", "cf_cases", ["parent_id"])
     op.create_index("ix_cf_cases_business_key", "cf_cases", ["business_key"])
@@ -53,7 +67,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_cf_cases_business_key", table_name="cf_cases")
     op.drop_index("ix_cf_cases_parent_id", table_name="cf_cases")
-    op.drop_index("ix_cf_cases_status_urgency_next_due_id", table_name="cf_cases")
+    op.drop_index("ix_cf_cases_worklist", table_name="cf_cases")
     op.drop_column("cf_cases", "parent_id")
     op.drop_column("cf_cases", "next_due")
     op.drop_column("cf_cases", "urgency")
