@@ -5,9 +5,9 @@ Every command that changes a clock keeps ``cf_cases.urgency`` (0 breached, 1 war
 2 a clock running, 3 none) and ``next_due`` (its soonest due time), so a worklist is
 ``ORDER BY urgency, next_due, id``. Which states an actor works on is the definitions'
 business (:func:`caseflow.pipeline.authz.can_work_on`); this module gets them as
-:class:`Target` rows, and reads each target off its own range of
-``ix_cf_cases_status_workflow_state_urgency_next_due_id_workflow_version_org_assignee``
-(``status, workflow, state`` fixed, then in worklist order; the columns after ``id`` let
+:class:`Target` rows, and reads each target off its own range of ``ix_cf_cases_worklist``
+(``status, workflow, state, urgency, next_due, id, workflow_version, org, assignee``:
+``status, workflow, state`` fixed, then in worklist order; the columns after ``id`` let
 the unit, version and claim filters and the counts be answered from the index alone):
 a page is the merge of one ordered, limited index walk per target (``UNION ALL``), whose
 ids are then joined to their rows; counts add up one index range per target. A single
