@@ -16,6 +16,7 @@ from caseflow import (
     DuplicateBusinessKey,
     Engine,
     Forbidden,
+    IdempotencyConflict,
     InvalidEvent,
     WorkflowNotFound,
 )
@@ -272,6 +273,40 @@ class TestIdempotency:
         assert fired == repeat
         assert before == counts(engine)
         assert (1, 2, 2, 2, 3, 3) == before
+
+    def test_a_key_is_scoped_to_its_case_and_to_its_workflow(self, engine: Engine):
+        """The same key on another case is another request on that case: it moves, and the
+        first case is not returned (nor readable through the key)."""
+        one = engine.start("administrative_approval", data=DATA, actor=CLERK)
+        two = engine.start("administrative_approval", data=DATA, actor=CLERK)
+        first = engine.fire(one.id, "accept", actor=CLERK, idempotency_key="k")
+        second = engine.fire(two.id, "accept", actor=CLERK, idempotency_key="k")
+        assert (first.id, second.id) == (one.id, two.id)
+        assert (first.state, second.state) == ("accepted", "accepted")
+        # someone else's key is someone else's request (the actor is part of it): refused,
+        # and nothing of the first result comes back
+        nobody = Actor("guesser", set(), "hainan/haikou/longhua")
+        with pytest.raises(IdempotencyConflict) as refused:
+            engine.fire(one.id, "accept", actor=nobody, idempotency_key="k")
+        assert "accepted" not in str(refused.value)
+        with pytest.raises(Forbidden):
+            engine.fire(one.id, "start_review", actor=nobody, idempotency_key="new")
+
+    def test_the_same_key_for_another_request_is_a_conflict(self, engine: Engine):
+        """A key reused with other data (start) or another event (fire) is refused, naming
+        the key; nothing is written."""
+        case = engine.start(
+            "administrative_approval", data=DATA, actor=CLERK, idempotency_key="s-2"
+        )
+        other = {**DATA, "applicant": "李四"}
+        with pytest.raises(IdempotencyConflict, match="s-2"):
+            engine.start("administrative_approval", data=other, actor=CLERK, idempotency_key="s-2")
+        engine.fire(case.id, "accept", actor=CLERK, idempotency_key="f-2")
+        before = counts(engine)
+        with pytest.raises(IdempotencyConflict, match="f-2"):
+            engine.fire(case.id, "start_review", actor=REVIEWER, idempotency_key="f-2")
+        assert before == counts(engine)
+        assert engine.get(case.id).state == "accepted"
 
 
 class TestDefinitionVersions:
