@@ -126,7 +126,7 @@ EVENTS: tuple[tuple[str, Actor, dict[str, Any] | None], ...] = (
 # --------------------------------------------------------------------------------------
 
 
-def _clone_table(src: Table, md: MetaData, name: str, renames: dict[str, str]) -> Table:
+def clone_table(src: Table, md: MetaData, name: str, renames: dict[str, str]) -> Table:
     """A copy of ``src`` under another name: columns, types, PK, FKs, uniques, indexes."""
     columns = []
     for c in src.columns:
@@ -157,8 +157,8 @@ def _clone_table(src: Table, md: MetaData, name: str, renames: dict[str, str]) -
 
 FLOOR_MD = MetaData(naming_convention=dict(cf_tables.metadata.naming_convention))
 _RENAMES = {cf_tables.cases.name: "bench_cases", cf_tables.history.name: "bench_history"}
-B_CASES = _clone_table(cf_tables.cases, FLOOR_MD, "bench_cases", _RENAMES)
-B_HISTORY = _clone_table(cf_tables.history, FLOOR_MD, "bench_history", _RENAMES)
+B_CASES = clone_table(cf_tables.cases, FLOOR_MD, "bench_cases", _RENAMES)
+B_HISTORY = clone_table(cf_tables.history, FLOOR_MD, "bench_history", _RENAMES)
 _CASE_COLS = [
     "id",
     "workflow",
@@ -337,12 +337,13 @@ def run_cases(side: Side, n_cases: int, *, record: bool) -> int:
     return total
 
 
-def measure(a: Side, b: Side, *, cases: int, rounds: int, warmup: int) -> None:
-    for side in (a, b):
+def measure(*sides: Side, cases: int, rounds: int, warmup: int) -> None:
+    """Warm up, then ``rounds`` rounds of a block of cases per side, the order rotating."""
+    for side in sides:
         run_cases(side, warmup, record=False)
     per_round = max(1, cases // rounds)
     for r in range(rounds):
-        order = (a, b) if r % 2 == 0 else (b, a)
+        order = sides[r % len(sides) :] + sides[: r % len(sides)]
         for side in order:
             gc.collect()  # do not let one side's garbage be collected in the other's time
             cpu0 = time.process_time_ns()
@@ -637,7 +638,7 @@ def bench_postgres(args: argparse.Namespace, variant: str) -> Result:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _version(dist: str) -> str:
+def version_of(dist: str) -> str:
     try:
         return importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
@@ -676,7 +677,7 @@ def machine_info(with_pg: bool) -> list[str]:
         except Exception as exc:  # noqa: BLE001
             lines.append(f"PostgreSQL: unreachable ({exc.__class__.__name__})")
     libs = ["SQLAlchemy", "psycopg", "structlog", "transitions", "jsonschema", "alembic"]
-    lines.append(", ".join(f"{d} {_version(d)}" for d in libs))
+    lines.append(", ".join(f"{d} {version_of(d)}" for d in libs))
     lines.append(
         "structlog: configured before the engine with "
         "wrapper_class=make_filtering_bound_logger(logging.WARNING) "
