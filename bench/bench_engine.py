@@ -362,20 +362,7 @@ class Result:
     traffic: dict[str, Traffic] = field(default_factory=dict)
 
     def stats(self, name: str) -> dict[str, float]:
-        side = self.sides[name]
-        med = {k: statistics.median(side.samples[k]) / 1000 for k in KINDS}
-        p90 = {k: _quantile(side.samples[k], 0.9) / 1000 for k in KINDS}
-        steps = sum(side.round_steps)
-        total_s = sum(side.round_ns) / 1e9
-        return {
-            "steps": steps,
-            "steps_per_s": steps / total_s,
-            "mean_us": total_s * 1e6 / steps,
-            "cpu_us": sum(side.round_cpu_ns) / 1000 / steps,
-            "median_us": sum(med.values()) / len(KINDS),
-            **{f"med_{k}": v for k, v in med.items()},
-            **{f"p90_{k}": v for k, v in p90.items()},
-        }
+        return side_stats(self.sides[name])
 
     def ratios(self) -> dict[str, float]:
         cf, fl = self.stats("caseflow"), self.stats("floor")
@@ -400,6 +387,23 @@ class Result:
         for k in KINDS:
             out[k] = cf[f"med_{k}"] / fl[f"med_{k}"]
         return out
+
+
+def side_stats(side: Side) -> dict[str, float]:
+    """Steps/s, mean, CPU and per-kind median (and p90) µs per step of one side."""
+    med = {k: statistics.median(side.samples[k]) / 1000 for k in KINDS}
+    p90 = {k: _quantile(side.samples[k], 0.9) / 1000 for k in KINDS}
+    steps = sum(side.round_steps)
+    total_s = sum(side.round_ns) / 1e9
+    return {
+        "steps": steps,
+        "steps_per_s": steps / total_s,
+        "mean_us": total_s * 1e6 / steps,
+        "cpu_us": sum(side.round_cpu_ns) / 1000 / steps,
+        "median_us": sum(med.values()) / len(KINDS),
+        **{f"med_{k}": v for k, v in med.items()},
+        **{f"p90_{k}": v for k, v in p90.items()},
+    }
 
 
 def _quantile(values: list[int], q: float) -> float:

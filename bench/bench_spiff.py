@@ -249,14 +249,9 @@ def run(db: str, urls: list[str], tmp: str, args: argparse.Namespace) -> dict[st
     return {"db": db, "sides": sides, "traffic": traffic, "load": (load0, load1), "size": size}
 
 
-def stats(side: be.Side) -> dict[str, float]:
-    res = be.Result("", "", {"caseflow": side})
-    return res.stats("caseflow")
-
-
 def report(out: dict[str, Any]) -> None:
     sides, traffic = out["sides"], out["traffic"]
-    st = [stats(s) for s in sides]
+    st = [be.side_stats(s) for s in sides]
     cf = st[0]
     print(
         f"\n== {out['db']}: caseflow (with clocks) vs SpiffWorkflow, {cf['steps']} timed steps "
