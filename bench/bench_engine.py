@@ -6,57 +6,39 @@ Run by hand (this is not a test), from the repository root::
 
     .venv/bin/python bench/bench_engine.py                      # SQLite and PostgreSQL
     .venv/bin/python bench/bench_engine.py --db sqlite --steps 8000
-    .venv/bin/python bench/bench_engine.py --db postgres --no-profile
-    .venv/bin/python bench/bench_engine.py --variants plain,clocks --markdown
+    .venv/bin/python bench/bench_engine.py --no-profile --markdown
 
-What is measured, per database:
+Per database, side by side in one run (issue #10):
 
-* **caseflow**: the ``administrative_approval`` case: ``engine.start(...)`` then the
-  events ``accept``, ``start_review`` and ``decide`` (payload ``{"decision": "approve"}``),
-  each a separate engine call (its own transaction; the case is reloaded from the
-  database each time), by actors holding the right roles. structlog is configured
-  *before* the engine is created so that log calls are filtered at WARNING.
-* **floor**: the same logical writes with plain SQLAlchemy Core, through
-  ``caseflow.store.db.connect`` (so SQLite gets the same pragmas and ``BEGIN IMMEDIATE``),
-  into copies of caseflow's ``cf_cases``/``cf_history`` tables (same columns, types,
-  indexes, unique constraint and foreign key) named ``bench_cases``/``bench_history``:
-  start = insert case row + insert history row + commit; each event = one transaction
-  that selects the case row by id, updates it with ``WHERE id=? AND row_version=?``,
-  inserts one history row and commits. The floor's statements are built once (that is
-  what a minimal hand-written implementation would do).
+* **caseflow**: the shipped ``administrative_approval``: ``engine.start(...)``, then
+  ``accept``, ``start_review`` and ``decide`` (payload ``{"decision": "approve"}``), each
+  its own engine call and transaction (the case is reloaded each time). structlog is
+  configured *before* the engine is created, so log calls are filtered at WARNING.
+* **floor**: plain SQLAlchemy Core through ``caseflow.store.db.connect`` (same SQLite
+  pragmas, ``BEGIN IMMEDIATE``), statements built once, into copies of ``cf_cases`` /
+  ``cf_history``: start = insert case + insert history; each event = select the case by
+  id, ``UPDATE ... WHERE id=? AND row_version=?``, insert one history row; one commit per
+  step. The same floor for both variants.
 
-Workflow variants (``--variants``):
+Variants (``--variants``): ``clocks`` is the workflow as shipped, with its clocks
+(caseflow also keeps clock and timer rows and "clock" history lines); ``plain`` is the
+same file with its ``clocks:`` section removed (caseflow writes the rows the floor
+writes). Targets (time per step caseflow / floor, by the per-kind medians): SQLite plain
+1.3x, clocks 2.0x; PostgreSQL plain 1.15x, clocks 1.5x.
 
-* ``plain`` (the comparison the targets are about): ``administrative_approval`` with its
-  ``clocks:`` section removed (written to a temporary file), so that caseflow writes
-  exactly the rows the floor writes.
-* ``clocks``: the workflow as shipped; caseflow then also keeps clock and timer rows and
-  "clock" history lines, so the ratio is the whole cost, not the overhead (informational).
+Method: warm-up, then ``--rounds`` rounds of a block of cases per side, alternating which
+side goes first; every step timed alone. Reported: steps/s, median µs per step kind,
+"median µs/step" (mean of the four per-kind medians: the headline ratio), throughput and
+CPU-time ratios, the load average around each measurement. Then an untimed pass counts,
+per step, the statements each side's database runs and the round trips it waits for
+(SQLite: its trace callback, where each statement is one call into the in-process
+library; PostgreSQL: libpq's protocol trace, a round trip being a run of client messages
+answered by the server) and the reads of ``cf_clocks`` per transaction.
 
-The two sides are interleaved: after a warm-up, ``--rounds`` rounds each run a block of
-cases with caseflow and a block with the floor, alternating which goes first, so drift
-and noise hit both. Every step is timed on its own; we report, per database, steps/s
-(total steps / total timed time), the median µs of each step kind, "median µs/step" (the
-mean of the four per-kind medians, i.e. a median case / 4), this process's CPU time per
-step, and the ratio time-per-step(caseflow) / time-per-step(floor) from the medians (the
-headline), from the throughput and from the CPU time, plus the spread of the per-round
-throughput ratio. The 1-minute load average before/after each measurement is printed:
-caseflow does more CPU work per step than the floor, so other load on the machine
-inflates its time more than the floor's.
-
-SQLite: one database file per side in a fresh temporary directory (WAL and
-``synchronous=NORMAL`` come from ``caseflow.store.db.connect``), removed afterwards.
-PostgreSQL: a fresh schema per run and variant (``CREATE SCHEMA`` / ``DROP SCHEMA ...
-CASCADE``), reached with ``options=-csearch_path=<schema>``; caseflow migrates it
-(``auto_upgrade=True``).
-
-Afterwards (unless ``--no-profile``) caseflow's and the floor's steps on SQLite are run
-under cProfile (``--profile-variant``), and the difference is broken down by package and
-by function, in µs/step (cProfile inflates pure-Python code, so read these as
-proportions); then the pure-Python pieces of caseflow's step are timed in isolation with
-``timeit`` (no profiler), and caseflow's repository calls are timed against the same SQL
-built once, on SQLite (and PostgreSQL unless ``--db sqlite``). ``--pyinstrument`` also
-prints a pyinstrument tree, if pyinstrument is installed.
+SQLite: one file per side in a fresh temporary directory. PostgreSQL: a fresh schema per
+variant, dropped afterwards, caseflow migrating it (``auto_upgrade=True``). Unless
+``--no-profile``, both sides' SQLite steps then run under cProfile and the difference is
+broken down by package and function (profiler-inflated µs: read them as proportions).
 """
 
 from __future__ import annotations
@@ -89,6 +71,7 @@ import structlog
 # is a lazy structlog proxy that picks up the configuration when it is first used).
 structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
+from psycopg import pq  # noqa: E402
 from sqlalchemy import (  # noqa: E402
     Column,
     ForeignKey,
@@ -103,6 +86,7 @@ from sqlalchemy import (  # noqa: E402
     text,
     update,
 )
+from sqlalchemy import event as sa_event  # noqa: E402
 
 from caseflow.cases import Actor  # noqa: E402
 from caseflow.definitions.registry import Registry, shipped_workflows_dir  # noqa: E402
@@ -113,6 +97,9 @@ from caseflow.store.db import connect  # noqa: E402
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
+    from sqlalchemy.engine import Engine as SAEngine
+
+ROOT = str(Path(__file__).resolve().parents[1])
 WORKFLOW = "administrative_approval"
 PG_BASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 KINDS = ("start", "accept", "start_review", "decide")
@@ -139,7 +126,7 @@ EVENTS: tuple[tuple[str, Actor, dict[str, Any] | None], ...] = (
 # --------------------------------------------------------------------------------------
 
 
-def _clone_table(src: Table, md: MetaData, name: str, renames: dict[str, str]) -> Table:
+def clone_table(src: Table, md: MetaData, name: str, renames: dict[str, str]) -> Table:
     """A copy of ``src`` under another name: columns, types, PK, FKs, uniques, indexes."""
     columns = []
     for c in src.columns:
@@ -170,8 +157,8 @@ def _clone_table(src: Table, md: MetaData, name: str, renames: dict[str, str]) -
 
 FLOOR_MD = MetaData(naming_convention=dict(cf_tables.metadata.naming_convention))
 _RENAMES = {cf_tables.cases.name: "bench_cases", cf_tables.history.name: "bench_history"}
-B_CASES = _clone_table(cf_tables.cases, FLOOR_MD, "bench_cases", _RENAMES)
-B_HISTORY = _clone_table(cf_tables.history, FLOOR_MD, "bench_history", _RENAMES)
+B_CASES = clone_table(cf_tables.cases, FLOOR_MD, "bench_cases", _RENAMES)
+B_HISTORY = clone_table(cf_tables.history, FLOOR_MD, "bench_history", _RENAMES)
 _CASE_COLS = [
     "id",
     "workflow",
@@ -306,8 +293,8 @@ class Side:
     name: str
     start: Callable[[], str]
     fire: Callable[[str, str, Actor, dict[str, Any] | None], Any]
-    close: Callable[[], None]
     samples: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    cpu_samples: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     round_ns: list[int] = field(default_factory=list)
     round_steps: list[int] = field(default_factory=list)
     round_cpu_ns: list[int] = field(default_factory=list)
@@ -320,43 +307,51 @@ def caseflow_side(engine: Engine) -> Side:
     def fire(case_id: str, event: str, actor: Actor, payload: dict[str, Any] | None) -> Any:
         return engine.fire(case_id, event, actor=actor, payload=payload)
 
-    return Side("caseflow", start, fire, engine.close)
+    return Side("caseflow", start, fire)
 
 
 def floor_side(floor: Floor) -> Side:
-    return Side("floor", lambda: floor.start(START_DATA, APPLICANT), floor.fire, floor.close)
+    return Side("floor", lambda: floor.start(START_DATA, APPLICANT), floor.fire)
 
 
 def run_cases(side: Side, n_cases: int, *, record: bool) -> int:
-    """Run ``n_cases`` full cases; returns the total ns spent inside the steps."""
-    clock = time.perf_counter_ns
+    """
+    Run ``n_cases`` full cases; returns the total ns spent inside the steps. Each step's
+    wall time and this thread's CPU time are recorded: the CPU time is not inflated when
+    other processes take the CPU from us mid-step (on SQLite all the work is ours).
+    """
+    clock, cpu = time.perf_counter_ns, time.thread_time_ns
     start, fire = side.start, side.fire
-    samples = side.samples
+    samples, cpu_samples = side.samples, side.cpu_samples
     s_start, s_ev = samples["start"], [samples[e[0]] for e in EVENTS]
+    c_start, c_ev = cpu_samples["start"], [cpu_samples[e[0]] for e in EVENTS]
     total = 0
     for _ in range(n_cases):
-        t0 = clock()
+        c0, t0 = cpu(), clock()
         case_id = start()
-        t1 = clock()
+        t1, c1 = clock(), cpu()
         if record:
             s_start.append(t1 - t0)
+            c_start.append(c1 - c0)
         total += t1 - t0
-        for (event, actor, payload), bucket in zip(EVENTS, s_ev, strict=True):
-            t0 = clock()
+        for (event, actor, payload), bucket, c_bucket in zip(EVENTS, s_ev, c_ev, strict=True):
+            c0, t0 = cpu(), clock()
             fire(case_id, event, actor, payload)
-            t1 = clock()
+            t1, c1 = clock(), cpu()
             if record:
                 bucket.append(t1 - t0)
+                c_bucket.append(c1 - c0)
             total += t1 - t0
     return total
 
 
-def measure(a: Side, b: Side, *, cases: int, rounds: int, warmup: int) -> None:
-    for side in (a, b):
+def measure(*sides: Side, cases: int, rounds: int, warmup: int) -> None:
+    """Warm up, then ``rounds`` rounds of a block of cases per side, the order rotating."""
+    for side in sides:
         run_cases(side, warmup, record=False)
     per_round = max(1, cases // rounds)
     for r in range(rounds):
-        order = (a, b) if r % 2 == 0 else (b, a)
+        order = sides[r % len(sides) :] + sides[: r % len(sides)]
         for side in order:
             gc.collect()  # do not let one side's garbage be collected in the other's time
             cpu0 = time.process_time_ns()
@@ -372,22 +367,10 @@ class Result:
     variant: str
     sides: dict[str, Side]
     load: tuple[float, float] = (0.0, 0.0)  # 1-min load average before / after
+    traffic: dict[str, Traffic] = field(default_factory=dict)
 
     def stats(self, name: str) -> dict[str, float]:
-        side = self.sides[name]
-        med = {k: statistics.median(side.samples[k]) / 1000 for k in KINDS}
-        p90 = {k: _quantile(side.samples[k], 0.9) / 1000 for k in KINDS}
-        steps = sum(side.round_steps)
-        total_s = sum(side.round_ns) / 1e9
-        return {
-            "steps": steps,
-            "steps_per_s": steps / total_s,
-            "mean_us": total_s * 1e6 / steps,
-            "cpu_us": sum(side.round_cpu_ns) / 1000 / steps,
-            "median_us": sum(med.values()) / len(KINDS),
-            **{f"med_{k}": v for k, v in med.items()},
-            **{f"p90_{k}": v for k, v in p90.items()},
-        }
+        return side_stats(self.sides[name])
 
     def ratios(self) -> dict[str, float]:
         cf, fl = self.stats("caseflow"), self.stats("floor")
@@ -405,6 +388,7 @@ class Result:
             "median": cf["median_us"] / fl["median_us"],
             "throughput": cf["mean_us"] / fl["mean_us"],
             "cpu": cf["cpu_us"] / fl["cpu_us"],
+            "cpu_median": cf["cpu_median_us"] / fl["cpu_median_us"],
             "round_min": min(per_round),
             "round_med": statistics.median(per_round),
             "round_max": max(per_round),
@@ -414,9 +398,139 @@ class Result:
         return out
 
 
+def side_stats(side: Side) -> dict[str, float]:
+    """Steps/s, mean, CPU and per-kind median (and p90) µs per step of one side."""
+    med = {k: statistics.median(side.samples[k]) / 1000 for k in KINDS}
+    p90 = {k: _quantile(side.samples[k], 0.9) / 1000 for k in KINDS}
+    cpu_med = {k: statistics.median(side.cpu_samples[k]) / 1000 for k in KINDS}
+    steps = sum(side.round_steps)
+    total_s = sum(side.round_ns) / 1e9
+    return {
+        "steps": steps,
+        "steps_per_s": steps / total_s,
+        "mean_us": total_s * 1e6 / steps,
+        "cpu_us": sum(side.round_cpu_ns) / 1000 / steps,
+        "median_us": sum(med.values()) / len(KINDS),
+        "cpu_median_us": sum(cpu_med.values()) / len(KINDS),
+        **{f"med_{k}": v for k, v in med.items()},
+        **{f"p90_{k}": v for k, v in p90.items()},
+    }
+
+
 def _quantile(values: list[int], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+# --------------------------------------------------------------------------------------
+# statements and round trips per step (an untimed pass after the timed one)
+# --------------------------------------------------------------------------------------
+
+
+class Tracer:
+    """
+    What one side's database is asked to do: installed on each pooled connection at
+    checkout, removed at checkin. SQLite: ``set_trace_callback`` (every statement run,
+    ``BEGIN IMMEDIATE`` and ``COMMIT`` included). PostgreSQL: libpq's protocol trace;
+    statements are ``Query`` and ``Execute`` messages, a round trip is a run of client
+    messages followed by the server's answer (a pipeline of writes is one).
+    """
+
+    def __init__(self, sa_engine: SAEngine) -> None:
+        self.sa_engine = sa_engine
+        self.postgres = sa_engine.dialect.name == "postgresql"
+        self.sql: list[str] = []
+        self.fd, self.path = tempfile.mkstemp(prefix="caseflow-trace-")
+        self.read_at = 0
+        sa_event.listen(sa_engine, "checkout", self._on_checkout)
+        sa_event.listen(sa_engine, "checkin", self._on_checkin)
+
+    def _on_checkout(self, dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if self.postgres:
+            pgconn = dbapi_connection.pgconn
+            pgconn.trace(os.dup(self.fd))  # libpq owns (and never closes) this FILE
+            pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+        else:
+            dbapi_connection.set_trace_callback(self.sql.append)
+
+    def _on_checkin(self, dbapi_connection: Any, _record: Any) -> None:
+        if dbapi_connection is None:
+            return
+        if self.postgres:
+            dbapi_connection.pgconn.untrace()  # flushes the trace
+        else:
+            dbapi_connection.set_trace_callback(None)
+
+    def take(self) -> tuple[int, int, int]:
+        """Statements, round trips and reads of ``cf_clocks`` since the last call."""
+        if not self.postgres:
+            sql, self.sql = self.sql, []
+            clock_reads = sum(
+                1 for s in sql if s.lstrip().upper().startswith("SELECT") and "cf_clocks" in s
+            )
+            return len(sql), len(sql), clock_reads
+        with Path(self.path).open(encoding="utf-8", errors="replace") as fh:
+            fh.seek(self.read_at)
+            trace = fh.read()
+            self.read_at = fh.tell()
+        statements = trips = 0
+        sending = False
+        for line in trace.splitlines():
+            parts = line.split("\t")
+            if len(parts) < 3:
+                continue
+            if parts[0] == "F":
+                statements += parts[2] in ("Query", "Execute")
+                sending = True
+            elif parts[0] == "B" and sending:
+                trips += 1
+                sending = False
+        # (statement texts are not in the trace once psycopg has prepared them: SQLite
+        # counts the reads of cf_clocks for both, the code path being the same)
+        clock_reads = 0
+        return statements, trips, clock_reads
+
+    def close(self) -> None:
+        sa_event.remove(self.sa_engine, "checkout", self._on_checkout)
+        sa_event.remove(self.sa_engine, "checkin", self._on_checkin)
+        os.close(self.fd)
+        Path(self.path).unlink(missing_ok=True)
+
+
+@dataclass
+class Traffic:
+    """Per step kind, averaged over the counted cases."""
+
+    statements: dict[str, float]
+    trips: dict[str, float]
+    clock_reads: dict[str, float]
+
+    @staticmethod
+    def per_step(values: dict[str, float]) -> float:
+        return sum(values.values()) / len(values)
+
+
+def count_traffic(side: Side, sa_engine: SAEngine, n_cases: int = 10) -> Traffic:
+    """Run ``n_cases`` more cases with the database traced; the counts per step kind."""
+    tracer = Tracer(sa_engine)
+    sums = {k: [0, 0, 0] for k in KINDS}
+
+    def add(kind: str) -> None:
+        sums[kind] = [a + b for a, b in zip(sums[kind], tracer.take(), strict=True)]
+
+    try:
+        tracer.take()
+        for _ in range(n_cases):
+            case_id = side.start()
+            add("start")
+            for event_, actor, payload in EVENTS:
+                side.fire(case_id, event_, actor, payload)
+                add(event_)
+    finally:
+        tracer.close()
+    return Traffic(
+        *({k: sums[k][i] / n_cases for k in KINDS} for i in range(3)),
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -474,8 +588,19 @@ DB_LABEL = {
 }
 VARIANT_LABEL = {
     "plain": "workflow without clocks: same logical writes as the floor",
-    "clocks": "workflow as shipped, with clocks: caseflow also writes clock/timer rows",
+    "clocks": "workflow as shipped, with its clocks (caseflow also writes clock/timer rows)",
 }
+
+
+def run_pair(db: str, variant: str, engine: Engine, floor: Floor, steps: int, args: Any) -> Result:
+    """The timed run, the correctness check, then the untimed traffic count."""
+    a, b = caseflow_side(engine), floor_side(floor)
+    load0 = os.getloadavg()[0]
+    measure(a, b, cases=steps // 4, rounds=args.rounds, warmup=args.warmup)
+    load1 = os.getloadavg()[0]
+    check_correctness(engine, floor, exact=variant != "clocks")
+    traffic = {"caseflow": count_traffic(a, engine.db), "floor": count_traffic(b, floor.db)}
+    return Result(db, variant, {"caseflow": a, "floor": b}, (load0, load1), traffic)
 
 
 def bench_sqlite(args: argparse.Namespace, variant: str) -> Result:
@@ -483,13 +608,11 @@ def bench_sqlite(args: argparse.Namespace, variant: str) -> Result:
     try:
         engine = Engine(f"sqlite:///{tmp}/caseflow.db", workflows=workflow_source(variant, tmp))
         floor = Floor(f"sqlite:///{tmp}/floor.db")
-        a, b = caseflow_side(engine), floor_side(floor)
-        load0 = os.getloadavg()[0]
-        measure(a, b, cases=args.steps // 4, rounds=args.rounds, warmup=args.warmup)
-        check_correctness(engine, floor, exact=variant != "clocks")
-        a.close()
-        b.close()
-        return Result("SQLite", variant, {"caseflow": a, "floor": b}, (load0, os.getloadavg()[0]))
+        try:
+            return run_pair("SQLite", variant, engine, floor, args.steps, args)
+        finally:
+            engine.close()
+            floor.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -516,29 +639,21 @@ def pg_schema() -> Iterator[str]:
 
 
 def bench_postgres(args: argparse.Namespace, variant: str) -> Result:
-    engine = floor = None
     tmp = tempfile.mkdtemp(prefix="caseflow-bench-")
     try:
         with pg_schema() as url:
+            engine = Engine(url, auto_upgrade=True, workflows=workflow_source(variant, tmp))
+            floor = Floor(url)
             try:
-                engine = Engine(url, auto_upgrade=True, workflows=workflow_source(variant, tmp))
-                floor = Floor(url)
-                a, b = caseflow_side(engine), floor_side(floor)
-                load0 = os.getloadavg()[0]
-                measure(a, b, cases=args.pg_steps // 4, rounds=args.rounds, warmup=args.warmup)
-                check_correctness(engine, floor, exact=variant != "clocks")
-                return Result(
-                    "PostgreSQL", variant, {"caseflow": a, "floor": b}, (load0, os.getloadavg()[0])
-                )
+                return run_pair("PostgreSQL", variant, engine, floor, args.pg_steps, args)
             finally:
-                for thing in (engine, floor):
-                    if thing is not None:
-                        thing.close()
+                engine.close()
+                floor.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _version(dist: str) -> str:
+def version_of(dist: str) -> str:
     try:
         return importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
@@ -577,7 +692,7 @@ def machine_info(with_pg: bool) -> list[str]:
         except Exception as exc:  # noqa: BLE001
             lines.append(f"PostgreSQL: unreachable ({exc.__class__.__name__})")
     libs = ["SQLAlchemy", "psycopg", "structlog", "transitions", "jsonschema", "alembic"]
-    lines.append(", ".join(f"{d} {_version(d)}" for d in libs))
+    lines.append(", ".join(f"{d} {version_of(d)}" for d in libs))
     lines.append(
         "structlog: configured before the engine with "
         "wrapper_class=make_filtering_bound_logger(logging.WARNING) "
@@ -611,9 +726,20 @@ def print_result(res: Result) -> None:
         f"ratio caseflow/floor: {r['median']:.2f}x by median µs/step, {r['throughput']:.2f}x by "
         f"throughput (per-round throughput ratio min/median/max "
         f"{r['round_min']:.2f}/{r['round_med']:.2f}/{r['round_max']:.2f}), {r['cpu']:.2f}x by "
-        f"this process's CPU time; extra {cf['median_us'] - fl['median_us']:.0f} µs/step "
+        f"this process's CPU time, {r['cpu_median']:.2f}x by median CPU µs/step "
+        f"({cf['cpu_median_us']:.0f} vs {fl['cpu_median_us']:.0f}); "
+        f"extra {cf['median_us'] - fl['median_us']:.0f} µs/step "
         f"(median), {cf['cpu_us'] - fl['cpu_us']:.0f} CPU µs/step"
     )
+    for name, t in res.traffic.items():
+        reads = ", ".join(f"{k} {t.clock_reads[k]:.1f}" for k in KINDS)
+        print(
+            f"{name:10} per step: {t.per_step(t.statements):.2f} statements, "
+            f"{t.per_step(t.trips):.2f} round trips (statements/round trips: "
+            + ", ".join(f"{k} {t.statements[k]:.1f}/{t.trips[k]:.1f}" for k in KINDS)
+            + ")"
+            + (f"; reads of cf_clocks per transaction: {reads}" if res.db == "SQLite" else "")
+        )
     ncpu = _ncpu()
     if max(res.load) > 0.75 * ncpu:
         print(
@@ -623,37 +749,69 @@ def print_result(res: Result) -> None:
         )
 
 
+#: Issue #10: time per step, caseflow / floor (by the median µs/step).
+TARGETS = {
+    ("SQLite", "plain"): 1.3,
+    ("SQLite", "clocks"): 2.0,
+    ("PostgreSQL", "plain"): 1.15,
+    ("PostgreSQL", "clocks"): 1.5,
+}
+
+
+def verdicts(results: list[Result]) -> list[tuple[Result, float, float, str]]:
+    out = []
+    for res in results:
+        target = TARGETS[(res.db, res.variant)]
+        ratio = res.ratios()["median"]
+        out.append((res, ratio, target, "OK" if ratio <= target else "MISSED"))
+    return out
+
+
 def markdown_table(results: list[Result]) -> str:
     rows = [
         (
             "| database | workflow | side | steps/s | median µs/step | start | accept"
-            " | start_review | decide | client CPU µs/step | ratio (median)"
-            " | ratio (throughput) | ratio (CPU) | load avg |"
+            " | start_review | decide | client CPU µs/step | median CPU µs/step"
+            " | statements/step | round trips/step | ratio (median) | ratio (throughput)"
+            " | ratio (CPU) | ratio (median CPU) | load avg |"
         ),
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for res in results:
         r = res.ratios()
         for name in ("caseflow", "floor"):
             s = res.stats(name)
+            t = res.traffic[name]
             ratio = (
                 (
                     f"**{r['median']:.2f}×**",
                     f"{r['throughput']:.2f}×",
                     f"{r['cpu']:.2f}×",
+                    f"{r['cpu_median']:.2f}×",
                     f"{res.load[0]:.1f}→{res.load[1]:.1f}",
                 )
                 if name == "caseflow"
-                else ("", "", "", "")
+                else ("", "", "", "", "")
             )
             rows.append(
                 f"| {res.db} | {res.variant} | {name} | {s['steps_per_s']:.0f} | "
                 f"{s['median_us']:.0f} | "
                 + " | ".join(f"{s['med_' + k]:.0f}" for k in KINDS)
-                + f" | {s['cpu_us']:.0f} | "
-                + " | ".join(ratio)
-                + " |"
+                + f" | {s['cpu_us']:.0f} | {s['cpu_median_us']:.0f}"
+                f" | {t.per_step(t.statements):.2f} | "
+                f"{t.per_step(t.trips):.2f} | " + " | ".join(ratio) + " |"
             )
+    rows += [
+        "",
+        "| database | workflow | target | measured (median) | verdict | throughput | median CPU |",
+        "|---|---|---:|---:|---|---:|---:|",
+    ]
+    for res, ratio, target, verdict in verdicts(results):
+        r = res.ratios()
+        rows.append(
+            f"| {res.db} | {res.variant} | ≤ {target}× | {ratio:.2f}× | {verdict} | "
+            f"{r['throughput']:.2f}× | {r['cpu_median']:.2f}× |"
+        )
     return "\n".join(rows)
 
 
@@ -699,7 +857,7 @@ def _short(key: tuple[str, int, str]) -> str:
     if path == "~":
         return func
     p = path.replace("\\", "/")
-    for marker in ("/site-packages/", "/work/main/", "/lib/python3"):
+    for marker in ("/site-packages/", f"{ROOT}/", "/lib/python3"):
         if marker in p:
             p = p.split(marker, 1)[1]
             break
@@ -717,14 +875,10 @@ def _profile_side(side: Side, n_cases: int) -> tuple[pstats.Stats, float]:
     return stats, steps
 
 
-def profile_sqlite(args: argparse.Namespace) -> str:
+def profile_sqlite(args: argparse.Namespace) -> None:
     n_cases = max(1, args.profile_steps // 4)
     tmp = tempfile.mkdtemp(prefix="caseflow-prof-")
-    out: list[str] = []
-
-    def emit(line: str = "") -> None:
-        print(line)
-        out.append(line)
+    emit = print
 
     try:
         engine = Engine(
@@ -782,55 +936,16 @@ def profile_sqlite(args: argparse.Namespace) -> str:
         delta.sort(key=lambda r: -(r[1] - r[2]))
         table("self time, largest excess over the floor (tottime/step):", delta, args.profile_top)
 
-        # SQLAlchemy entry points: what the same Connection methods cost on each side
-        emit("\nSQLAlchemy/driver entry points, inclusive µs/step (caseflow vs floor):")
-        wanted = (
-            ("engine/base.py", "_execute_clauseelement"),
-            ("sql/elements.py", "_compile_w_cache"),
-            ("sql/cache_key.py", "_generate_cache_key"),
-            ("engine/base.py", "_execute_context"),
-            ("engine/default.py", "_init_compiled"),
-            ("engine/base.py", "_commit_impl"),
-        )
-        for suffix, name in wanted:
-
-            def pick(
-                raw: dict[Any, Any], suffix: str = suffix, name: str = name
-            ) -> tuple[float, float]:
-                # the outermost entry of that name (nested same-name calls would double count)
-                found = [v for k, v in raw.items() if k[2] == name and k[0].endswith(suffix)]
-                if not found:
-                    return 0.0, 0.0
-                best = max(found, key=lambda v: v[3])
-                return best[3] * 1e6 / steps, best[1] / steps
-
-            (c, cn), (f, fn) = pick(cf_raw), pick(fl_raw)
-            emit(f"  {name:24} {c:8.1f} ({cn:.2f} calls) vs {f:8.1f} ({fn:.2f} calls)")
         ex_c = sum(v[2] for k, v in cf_raw.items() if k[0] == "~" and "sqlite3" in k[2])
         ex_f = sum(v[2] for k, v in fl_raw.items() if k[0] == "~" and "sqlite3" in k[2])
         emit(
-            f"  {'sqlite3 C calls':24} {ex_c * 1e6 / steps:8.1f} vs "
-            f"{ex_f * 1e6 / steps:8.1f}  (the database's own work: execute, commit, ...)"
+            f"\nsqlite3 C calls (the database's own work), µs/step: caseflow "
+            f"{ex_c * 1e6 / steps:.1f} vs floor {ex_f * 1e6 / steps:.1f}"
         )
-
-        if args.pyinstrument:
-            try:
-                from pyinstrument import Profiler  # noqa: PLC0415
-            except ImportError:
-                emit("\n(pyinstrument is not installed: pip install pyinstrument)")
-            else:
-                profiler = Profiler(interval=0.0001)
-                profiler.start()
-                run_cases(a, n_cases, record=False)
-                profiler.stop()
-                emit("\n== pyinstrument (caseflow side) ==")
-                emit(profiler.output_text(unicode=True, color=False, show_all=False))
-
-        a.close()
-        b.close()
+        engine.close()
+        floor.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return "\n".join(out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -866,13 +981,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile-variant",
         choices=("plain", "clocks"),
-        default="plain",
-        help="what to profile (see --variants; default plain)",
+        default="clocks",
+        help="what to profile (see --variants; default clocks)",
     )
     parser.add_argument("--profile-top", type=int, default=15, help="rows per profile table")
-    parser.add_argument(
-        "--pyinstrument", action="store_true", help="also print a pyinstrument tree"
-    )
     parser.add_argument(
         "--markdown", action="store_true", help="print the results as a Markdown table too"
     )
@@ -905,19 +1017,12 @@ def main(argv: list[str] | None = None) -> int:
             if args.db == "postgres":
                 raise
             print(f"\nPostgreSQL skipped: {exc.__class__.__name__}: {exc}")
-    targets = {"SQLite": (1.5, 1.3), "PostgreSQL": (1.2, 1.2)}
-    print("\n== targets (time per step, caseflow / floor) ==")
-    for res in results:
-        limit, aim = targets[res.db]
+    print("\n== targets (issue #10: time per step, caseflow / floor, by the median) ==")
+    for res, ratio, target, verdict in verdicts(results):
         r = res.ratios()
-        verdict = "OK" if r["median"] <= limit else "MISSED"
-        note = {
-            "plain": "",
-            "clocks": " (informational: caseflow writes more than the floor)",
-        }[res.variant]
         print(
-            f"{res.db:10} {res.variant:6}: {r['median']:.2f}x (median) / {r['throughput']:.2f}x "
-            f"(throughput); target <= {limit}x (aim {aim}x): {verdict}{note}"
+            f"{res.db:10} {res.variant:6}: {ratio:.2f}x (median) / {r['throughput']:.2f}x "
+            f"(throughput) / {r['cpu_median']:.2f}x (median CPU); target <= {target}x: {verdict}"
         )
     if args.markdown:
         print()
