@@ -93,6 +93,55 @@ MINI_VOTE = textwrap.dedent("""\
     """)
 
 
+#: A fee paid from outside (a message) after an on-site inspection (a child case).
+MINI_PERMIT = textwrap.dedent("""\
+    workflow: mini_permit
+    version: 1
+    title: 小额许可 (inspection, then the fee)
+    roles: [window_clerk, reviewer]
+    data:
+      type: object
+      properties:
+        site: {type: string}
+    states:
+      submitted: {initial: true, title: 已提交}
+      inspecting:
+        title: 现场核查
+        call:
+          workflow: mini_inspection
+          data: {site: data.site}
+          on_success: inspected
+          on_failure: refused_on_site
+      awaiting_fee: {title: 待缴费}
+      granted: {final: true, outcome: success}
+      refused: {final: true, outcome: failure}
+    events:
+      accept: {from: submitted, to: inspecting, roles: [window_clerk]}
+      inspected: {from: inspecting, to: awaiting_fee, automatic: true}
+      refused_on_site: {from: inspecting, to: refused, automatic: true}
+      fee_paid: {from: awaiting_fee, to: granted, roles: [window_clerk], message: fee_paid}
+    """)
+MINI_INSPECTION = textwrap.dedent("""\
+    workflow: mini_inspection
+    version: 1
+    title: 现场核查
+    roles: [reviewer, window_clerk]
+    data:
+      type: object
+      required: [site]
+      properties:
+        site: {type: string}
+    states:
+      scheduled: {initial: true}
+      passed: {final: true, outcome: success}
+      failed: {final: true, outcome: failure}
+    events:
+      pass: {from: scheduled, to: passed, roles: [reviewer]}
+      fail: {from: scheduled, to: failed, roles: [reviewer]}
+      fee_paid: {from: scheduled, to: passed, roles: [window_clerk], message: fee_paid}
+    """)
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -114,6 +163,8 @@ def workflow_dirs(folder: Path) -> list[Path]:
     extra = folder / "extra-workflows"
     extra.mkdir(exist_ok=True)
     (extra / "mini_vote.yaml").write_text(MINI_VOTE, encoding="utf-8")
+    (extra / "mini_permit.yaml").write_text(MINI_PERMIT, encoding="utf-8")
+    (extra / "mini_inspection.yaml").write_text(MINI_INSPECTION, encoding="utf-8")
     return [WORKFLOWS, extra]
 
 

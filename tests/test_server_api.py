@@ -13,11 +13,13 @@ import httpx
 import pytest
 from server_support import (
     CLERK,
+    FUZZ,
     HEAD,
     OPS,
     REVIEWER,
     SUPER,
     VOTE_CLERK,
+    actor_of,
     bearer,
     seed,
     thread_server,
@@ -480,6 +482,296 @@ class TestSupervision:
         assert served.seeded.warned in {r["case"]["id"] for r in rows}
 
 
+class TestWorklists:
+    def test_the_worklist_is_the_callers_most_urgent_first(self, served):
+        """The reviewer's list: breached, then warned, then running; each row with its
+        state's title, the events the reviewer may fire, and the clock's workdays left."""
+        seeded = served.seeded
+        page = served.call("GET", "/api/v1/worklist", REVIEWER).json()
+        assert [r["id"] for r in page["items"]] == [
+            seeded.breached,
+            seeded.warned,
+            seeded.running[0],
+        ]
+        assert page["more"] is False
+        first = page["items"][0]
+        assert first["clock_status"] == "breached"
+        assert first["state_title"] == "后台分类审批"
+        assert first["events"]
+        assert first["clock"]["name"] == "decision"
+        assert first["clock"]["left_unit"] == "workdays"
+        assert first["clock"]["left"] < 0
+        assert page["items"][1]["clock_status"] == "warned"
+        clerk = served.call("GET", "/api/v1/worklist", CLERK).json()["items"]
+        assert [r["id"] for r in clerk] == [seeded.running[1]]  # submitted: the window's
+        assert clerk[0]["events"] == served.engine.available_events(
+            seeded.running[1], actor_of(CLERK)
+        )
+
+    def test_pages_and_filters(self, served):
+        """limit/offset page the same order; workflow, state and org narrow it."""
+        seeded = served.seeded
+        first = served.call("GET", "/api/v1/worklist", REVIEWER, params={"limit": 1}).json()
+        assert [r["id"] for r in first["items"]] == [seeded.breached]
+        assert first["more"] is True
+        second = served.call(
+            "GET", "/api/v1/worklist", REVIEWER, params={"limit": 1, "offset": 1}
+        ).json()
+        assert [r["id"] for r in second["items"]] == [seeded.warned]
+        accepted = served.call(
+            "GET", "/api/v1/worklist", REVIEWER, params={"state": "accepted"}
+        ).json()
+        assert [r["id"] for r in accepted["items"]] == [seeded.warned, seeded.running[0]]
+        sanzhen = served.call(
+            "GET", "/api/v1/worklist", REVIEWER, params={"org": "jiaoling/sanzhen"}
+        ).json()
+        assert [r["id"] for r in sanzhen["items"]] == [seeded.breached, seeded.running[0]]
+        none = served.call(
+            "GET", "/api/v1/worklist", REVIEWER, params={"workflow": "mini_vote"}
+        ).json()
+        assert none["items"] == []
+        problem(served.call("GET", "/api/v1/worklist", REVIEWER, params={"limit": 0}), 422)
+
+    def test_counts_of_the_worklist_and_of_tasks_per_unit(self, served):
+        """Per state with the breached among them; task counts per unit, any roles."""
+        counts = served.call("GET", "/api/v1/worklist/counts", REVIEWER).json()
+        assert counts == [
+            {"workflow": "administrative_approval", "state": "accepted", "cases": 2, "breached": 0},
+            {
+                "workflow": "administrative_approval",
+                "state": "under_review",
+                "cases": 1,
+                "breached": 1,
+            },
+        ]
+        tasks = served.call("GET", "/api/v1/tasks/counts", REVIEWER).json()
+        assert {(t["org"], t["state"], t["tasks"], t["breached"]) for t in tasks} == {
+            ("jiaoling/sanzhen/jiuling", "under_review", 1, 1),
+            ("jiaoling/jiaocheng/chengbei", "accepted", 1, 0),
+            ("jiaoling/sanzhen/fangxin", "accepted", 1, 0),
+        }
+        # a dashboard asks for a role it does not hold, in one unit
+        window = served.call(
+            "GET",
+            "/api/v1/tasks/counts",
+            SUPER,
+            params={"role": "window_clerk", "org": "jiaoling/zhengwu"},
+        ).json()
+        assert window == [
+            {
+                "org": "jiaoling/zhengwu",
+                "workflow": "administrative_approval",
+                "state": "submitted",
+                "tasks": 1,
+                "breached": 0,
+            }
+        ]
+
+    def test_a_claim_takes_the_case_off_the_others_lists_with_its_etag(self, served):
+        """The reviewer claims the warned case: assignee, a new ETag; it stays on their
+        list and a supervisor sees it; another worker's claim is 409 naming who has it."""
+        case_id = served.seeded.warned
+        etag = served.call("GET", f"/api/v1/cases/{case_id}").headers["etag"]
+        r = served.call(
+            "POST", f"/api/v1/cases/{case_id}/claim", REVIEWER, headers={"If-Match": etag}
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["assignee"] == "review.wang"
+        assert r.headers["etag"] == f'"{r.json()["version"]}"' != etag
+        mine = served.call("GET", "/api/v1/worklist", REVIEWER).json()["items"]
+        assert next(i for i in mine if i["id"] == case_id)["assignee"] == "review.wang"
+        sees = served.call("GET", "/api/v1/worklist", SUPER).json()["items"]
+        assert case_id in {i["id"] for i in sees}
+        body = problem(
+            served.call("POST", f"/api/v1/cases/{case_id}/claim", FUZZ), 409, "InvalidEvent"
+        )
+        assert "already claimed by 'review.wang'" in body["detail"]
+        tasks = [h.details for h in served.engine.history(case_id) if h.kind == "task"]
+        assert tasks == [{"action": "claimed", "to": "review.wang"}]
+
+    def test_a_stale_claim_is_412_for_if_match_and_409_for_the_body(self, served):
+        """A list shown before the case moved on: nothing is claimed."""
+        case_id = served.seeded.running[1]
+        path = f"/api/v1/cases/{case_id}/claim"
+        problem(served.call("POST", path, headers={"If-Match": '"99"'}), 412, "ConcurrencyConflict")
+        problem(
+            served.call("POST", path, json={"expected_version": 99}), 409, "ConcurrencyConflict"
+        )
+        problem(
+            served.call("POST", path, json={"expected_version": 1}, headers={"If-Match": '"2"'}),
+            400,
+        )
+        assert served.engine.get(case_id).assignee is None
+
+    def test_a_retried_claim_with_its_key_returns_the_first_result(self, served):
+        """Idempotency-Key: the same claim twice is one claim, the same answer."""
+        path = f"/api/v1/cases/{served.seeded.running[1]}/claim"
+        first = served.call("POST", path, headers={"Idempotency-Key": "claim-1"})
+        again = served.call("POST", path, headers={"Idempotency-Key": "claim-1"})
+        assert first.status_code == again.status_code == 200
+        assert first.json() == again.json()
+        tasks = [h for h in served.engine.history(served.seeded.running[1]) if h.kind == "task"]
+        assert len(tasks) == 1
+
+    def test_claiming_outside_ones_states_is_403(self, served):
+        """The agency head does not work on submitted cases: 403 Forbidden."""
+        r = served.call("POST", f"/api/v1/cases/{served.seeded.running[1]}/claim", HEAD)
+        body = problem(r, 403, "Forbidden")
+        assert "does not work on cases in state 'submitted'" in body["detail"]
+        problem(served.call("POST", "/api/v1/cases/nope/claim"), 404, "CaseNotFound")
+
+    def test_delegate_release_and_assign_follow_who_holds_the_case(self, served):
+        """Only the assignee delegates or releases (403 naming the supervisor roles);
+        assigning needs a supervisor or operator (403 naming both)."""
+        case_id = served.seeded.running[1]
+        base = f"/api/v1/cases/{case_id}"
+        assert served.call("POST", f"{base}/claim").json()["assignee"] == "window.li"
+        body = problem(served.call("POST", f"{base}/release", REVIEWER), 403, "Forbidden")
+        assert body["required_roles"] == ["supervisor"]
+        body = problem(
+            served.call("POST", f"{base}/assign", json={"to": "review.wang"}), 403, "Forbidden"
+        )
+        assert body["required_roles"] == ["operator", "supervisor"]
+        r = served.call("POST", f"{base}/delegate", json={"to": "clerk.zhao"})
+        assert r.json()["assignee"] == "clerk.zhao"
+        etag = r.headers["etag"]
+        r = served.call("POST", f"{base}/release", SUPER, headers={"If-Match": etag})
+        assert r.status_code == 200, r.text
+        assert r.json()["assignee"] is None
+        r = served.call("POST", f"{base}/assign", SUPER, json={"to": "window.li"})
+        assert r.json()["assignee"] == "window.li"
+        problem(served.call("POST", f"{base}/assign", SUPER, json={}), 422)
+        actions = [h.details["action"] for h in served.engine.history(case_id) if h.kind == "task"]
+        assert actions == ["claimed", "delegated", "released", "assigned"]
+
+
+def _to_fee(served: Served, key: str) -> str:
+    """A mini_permit case through its inspection (a child case) to awaiting the fee."""
+    r = served.call(
+        "POST",
+        "/api/v1/cases",
+        json={"workflow": "mini_permit", "data": {"site": "九岭村"}, "business_key": key},
+    )
+    case_id = r.json()["id"]
+    served.call("POST", f"/api/v1/cases/{case_id}/events/accept")
+    served.engine.fire_due()  # the sweep starts the child
+    (child,) = served.call("GET", f"/api/v1/cases/{case_id}/children").json()
+    served.call("POST", f"/api/v1/cases/{child['id']}/events/pass", REVIEWER)
+    served.engine.fire_due()  # its outcome moves the parent on
+    assert served.engine.get(case_id).state == "awaiting_fee"
+    return case_id
+
+
+class TestByKeyAndMessages:
+    def test_fire_by_business_key(self, served):
+        """The host's own reference finds the case; a retry with its key fires once."""
+        path = "/api/v1/workflows/administrative_approval/cases/JL-2026-0202/events/accept"
+        first = served.call("POST", path, headers={"Idempotency-Key": "acc-1"})
+        assert first.status_code == 200, first.text
+        assert first.json()["id"] == served.seeded.running[1]
+        assert first.json()["state"] == "accepted"
+        assert first.headers["etag"] == f'"{first.json()["version"]}"'
+        again = served.call("POST", path, headers={"Idempotency-Key": "acc-1"})
+        assert again.json() == first.json()
+        problem(served.call("POST", path), 409, "InvalidEvent")  # accepted already
+
+    def test_a_business_key_with_slashes_and_an_unknown_one(self, served):
+        """Keys such as 海口/2026/7 are addressed as they are; an unknown key is 404."""
+        case = served.start(business_key="海口/2026/7").json()
+        r = served.call(
+            "POST",
+            "/api/v1/workflows/administrative_approval/cases/海口/2026/7/events/accept",
+            json={"payload": {}},
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["id"] == case["id"]
+        r = served.call(
+            "POST", "/api/v1/workflows/administrative_approval/cases/HK-404/events/accept"
+        )
+        body = problem(r, 404, "CaseNotFound")
+        assert "HK-404" in body["detail"]
+        body = problem(
+            served.call(
+                "POST", "/api/v1/workflows/administrative_approval/cases/JL-2026-0202/events/decide"
+            ),
+            403,
+            "Forbidden",
+        )
+        assert body["required_roles"] == ["agency_head"]
+
+    def test_a_message_fires_on_the_one_case_that_takes_it_once(self, served):
+        """fee_paid with the key: the case is granted; the same message id again is the
+        first result; the child case is listed under its parent."""
+        case_id = _to_fee(served, "SQ-2026-001")
+        (child,) = served.call("GET", f"/api/v1/cases/{case_id}/children").json()
+        assert child["workflow"] == "mini_inspection"
+        assert child["parent_id"] == case_id
+        assert child["data"] == {"site": "九岭村"}
+        body = {"message": "fee_paid", "business_key": "SQ-2026-001", "message_id": "pay-77"}
+        done = served.call("POST", "/api/v1/messages", json=body)
+        assert done.status_code == 200, done.text
+        assert (done.json()["id"], done.json()["state"]) == (case_id, "granted")
+        again = served.call("POST", "/api/v1/messages", json=body)
+        assert again.json() == done.json()
+        header = served.call(
+            "POST",
+            "/api/v1/messages",
+            json={"message": "fee_paid", "business_key": "SQ-2026-001"},
+            headers={"Idempotency-Key": "pay-77"},
+        )
+        assert header.json() == done.json()
+        assert [h.event for h in served.engine.history(case_id)].count("fee_paid") == 1
+        clash = served.call(
+            "POST", "/api/v1/messages", json=body, headers={"Idempotency-Key": "pay-78"}
+        )
+        problem(clash, 400)
+
+    def test_a_message_no_case_takes_is_404_naming_the_key(self, served):
+        """Nothing takes fee_paid yet (or no case has the key): 404, no candidates."""
+        served.call(
+            "POST",
+            "/api/v1/cases",
+            json={"workflow": "mini_permit", "data": {}, "business_key": "SQ-2026-002"},
+        )
+        for key in ("SQ-2026-002", "no-such-key"):
+            r = served.call(
+                "POST", "/api/v1/messages", json={"message": "fee_paid", "business_key": key}
+            )
+            body = problem(r, 404, "MessageNotCorrelated")
+            assert (body["message"], body["business_key"], body["candidates"]) == (
+                "fee_paid",
+                key,
+                [],
+            )
+
+    def test_a_message_two_cases_could_take_is_409_naming_both(self, served):
+        """Two cases with the key take fee_paid now: 409 with both ids; nothing fires."""
+        permit = _to_fee(served, "SQ-2026-005")
+        other = served.call(
+            "POST",
+            "/api/v1/cases",
+            REVIEWER,
+            json={
+                "workflow": "mini_inspection",
+                "data": {"site": "x"},
+                "business_key": "SQ-2026-005",
+            },
+        ).json()["id"]
+        r = served.call(
+            "POST",
+            "/api/v1/messages",
+            json={"message": "fee_paid", "business_key": "SQ-2026-005", "message_id": "m-1"},
+        )
+        body = problem(r, 409, "MessageNotCorrelated")
+        assert sorted(body["candidates"]) == sorted([permit, other])
+        assert served.engine.get(permit).state == "awaiting_fee"
+
+    def test_children_of_a_case_without_and_of_no_case(self, served):
+        """A case that started none: []; an unknown case: 404."""
+        assert served.call("GET", f"/api/v1/cases/{served.seeded.warned}/children").json() == []
+        problem(served.call("GET", "/api/v1/cases/nope/children"), 404, "CaseNotFound")
+
+
 class TestOpenAPI:
     def test_errors_are_documented_as_problem_documents(self, served):
         """Every documented error response is application/problem+json with the Problem schema."""
@@ -569,3 +861,65 @@ class TestConsole:
             assert "11" in vote
             assert "quorum ≥ 10" in vote
             assert client.get("/console/ranking", params={"month": "2026-13"}).status_code == 422
+
+
+class TestConsoleWorklist:
+    def test_the_worklist_page_lists_the_viewers_cases_by_urgency(self, served):
+        """The reviewer's page: the breached case first, red, with workdays left and a
+        claim button carrying the case's version; it is in the nav."""
+        seeded = served.seeded
+        with login(served, REVIEWER) as client:
+            r = client.get("/console/worklist")
+            assert r.status_code == 200
+            assert "script-src 'self'" in r.headers["content-security-policy"]
+            html = r.text
+        assert 'href="/console/worklist"' in html
+        order = [html.index(f'data-case="{c}"') for c in (seeded.breached, seeded.warned)]
+        assert order == sorted(order)
+        assert f'data-case="{seeded.breached}" data-light="red"' in html
+        assert f'data-case="{seeded.warned}" data-light="yellow"' in html
+        assert "个工作日" in html
+        version = served.engine.get(seeded.breached).version
+        assert f'hx-post="/console/worklist/{seeded.breached}/claim"' in html
+        assert f'name="version" value="{version}"' in html
+        assert seeded.running[1] not in html  # a window clerk's case
+
+    def test_claiming_from_the_page_shows_it_claimed_by_you(self, served):
+        """htmx posts the claim: the cell comes back "claimed by you"; a stale version
+        says why it was not claimed; a plain form post goes back to the list."""
+        case_id = served.seeded.warned
+        version = served.engine.get(case_id).version
+        with login(served, REVIEWER) as client:
+            path = f"/console/worklist/{case_id}/claim"
+            stale = client.post(path, data={"version": "1"}, headers={"HX-Request": "true"})
+            assert "not claimed" in stale.text
+            assert "no longer current" in stale.text
+            r = client.post(path, data={"version": str(version)}, headers={"HX-Request": "true"})
+            assert r.status_code == 200
+            assert "claimed by you" in r.text
+            assert 'data-assignee="review.wang"' in r.text
+            assert served.engine.get(case_id).assignee == "review.wang"
+            html = client.get("/console/worklist").text
+            row = html.split(f'data-case="{case_id}"', 1)[1].split("</tr>", 1)[0]
+            assert "claimed by you" in row
+            plain = client.post(f"/console/worklist/{served.seeded.breached}/claim")
+            assert plain.status_code == 303
+            assert plain.headers["location"] == "/console/worklist"
+            assert served.engine.get(served.seeded.breached).assignee == "review.wang"
+        signed_out = served.http.post(
+            f"/console/worklist/{served.seeded.running[0]}/claim", headers={"HX-Request": "true"}
+        )
+        assert signed_out.headers["hx-redirect"] == "/console/login?next=/console/worklist"
+        plain = served.http.post(f"/console/worklist/{served.seeded.running[0]}/claim")
+        assert plain.headers["location"] == "/console/login?next=/console/worklist"
+        assert served.engine.get(served.seeded.running[0]).assignee is None
+
+    def test_a_case_claimed_by_someone_else_is_not_on_the_list(self, served):
+        """Once the window clerk claims it, the other window clerk's page has no button."""
+        case_id = served.seeded.running[1]
+        served.call("POST", f"/api/v1/cases/{case_id}/claim")
+        with login(served, FUZZ) as client:  # a window clerk too; operators see all tasks
+            html = client.get("/console/worklist").text
+        row = html.split(f'data-case="{case_id}"', 1)[1].split("</tr>", 1)[0]
+        assert "window.li 已认领" in row
+        assert "claim-button" not in row

@@ -18,7 +18,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from server_support import SUPER, seed, serve_process, workflow_dirs, write_tokens
+from server_support import REVIEWER, SUPER, seed, serve_process, workflow_dirs, write_tokens
 
 from caseflow import Engine
 from caseflow.testing import MovableClock
@@ -69,6 +69,8 @@ def console_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
             "case": seeded.breached,
             "org": seeded.breached_org,
             "vote": seeded.vote,
+            "worker": REVIEWER,
+            "claim": seeded.breached,
             "out": str(ARTIFACTS),
             "profile": str(profile),
         }
@@ -142,6 +144,24 @@ class TestConsoleInABrowser:
         assert "≥ 10" in steps["vote_present"]
         assert steps["vote_status"] == "open"
 
+    def test_a_reviewer_claims_a_case_from_their_worklist(self, console_run):
+        """The reviewer's worklist: the breached case first and red, then the warned one;
+        the claim button swaps in "claimed by you" without leaving the page, and a reload
+        still shows it."""
+        steps = console_run["seen"]["steps"]
+        seeded = console_run["seeded"]
+        assert steps["worklist_cases"] == [seeded.breached, seeded.warned, seeded.running[0]]
+        assert steps["worklist_lights"] == ["red", "yellow", "green"]
+        assert steps["worklist_lamp_colour"] == RED
+        assert steps["worklist_left"].startswith("超期")
+        assert "workdays" in steps["worklist_left"]
+        assert steps["claim_buttons"] == 3
+        assert "claimed by you" in steps["claimed_text"]
+        assert steps["claimed_assignee"] == "review.wang"
+        assert steps["claim_page"] == "/console/worklist"
+        assert steps["claim_buttons_after"] == 2
+        assert "claimed by you" in steps["reloaded_text"]
+
     def test_screenshots_are_kept(self, console_run):
         """Each page's screenshot is saved as a test artefact."""
         del console_run
@@ -152,4 +172,5 @@ class TestConsoleInABrowser:
             "03-case.png",
             "04-ranking.png",
             "05-vote.png",
+            "06-worklist.png",
         ]

@@ -28,14 +28,14 @@ if TYPE_CHECKING:
 #: widths), which the API's document does not restate; such requests get a 422 problem
 #: document by design.
 EXCLUDED = [schemathesis.checks.positive_data_acceptance]
-#: Examples per operation (21 operations): a bounded run that fits the suite.
+#: Examples per operation (32 operations): a bounded run that fits the suite.
 EXAMPLES = 50
 
 
 @pytest.fixture(scope="module")
 def api_schema(
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[schemathesis.BaseSchema, list[str]]]:
+) -> Iterator[tuple[schemathesis.BaseSchema, list[str], list[tuple[str, str]]]]:
     folder = tmp_path_factory.mktemp("fuzz")
     clock = MovableClock("2026-11-20T10:00")
     engine = Engine(
@@ -46,7 +46,9 @@ def api_schema(
         with thread_server(engine, write_tokens(folder)) as base:
             ids = [*vars(seeded).values()]
             ids = [i for v in ids for i in (v if isinstance(v, list) else [v]) if "/" not in i]
-            yield schemathesis.openapi.from_url(f"{base}/api/v1/openapi.json"), ids
+            cases = [engine.get(i) for i in ids]
+            keys = [(c.workflow, c.business_key) for c in cases if c.business_key is not None]
+            yield schemathesis.openapi.from_url(f"{base}/api/v1/openapi.json"), ids, keys
     finally:
         engine.close()
 
@@ -74,9 +76,9 @@ class TestFuzz:
         For every operation, generated requests (valid and invalid) never crash the server
         and get the answers the document promises, errors as problem documents.
         """
-        schema, ids = api_schema
+        schema, ids, keys = api_schema
         ops = operations(schema)
-        assert len(ops) >= 20
+        assert len(ops) >= 30
         statuses: Counter[int] = Counter()
         for operation in ops:
 
@@ -89,9 +91,12 @@ class TestFuzz:
                 database=None,
             )
             def run(case, pick: int) -> None:
-                # most generated ids name no case: half the time, take a seeded one
+                # most generated ids and keys name no case: half the time, take a seeded one
                 if pick < len(ids) and "case_id" in (case.path_parameters or {}):
                     case.path_parameters["case_id"] = ids[pick]
+                if pick < len(keys) and "business_key" in (case.path_parameters or {}):
+                    workflow, key = keys[pick]
+                    case.path_parameters.update(workflow=workflow, business_key=key)
                 response = case.call_and_validate(
                     headers=bearer(FUZZ),
                     additional_checks=[problem_documents],

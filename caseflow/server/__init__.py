@@ -12,8 +12,9 @@ Layout:
 - :mod:`caseflow.server.auth`: the authenticator interface and the token-file default.
 - :mod:`caseflow.server.problems`: errors as RFC 9457 problem details.
 - :mod:`caseflow.server.api`: one router per resource (``cases``, ``clocks``, ``votes``,
-  ``operators``, ``supervision``), listed in :data:`caseflow.server.api.ROUTERS`. A new
-  resource (fire by business key, the worklist and claims) is a new module with its own
+  ``operators``, ``supervision``, ``worklists``: the worklist, claims and hand-overs,
+  fire by business key, messages, child cases), listed in
+  :data:`caseflow.server.api.ROUTERS`. A new resource is a new module with its own
   ``router`` added to that list.
 - :mod:`caseflow.server.console`: the server-rendered pages (Jinja2, vendored htmx,
   Chart.js and Mermaid under ``static/``).

@@ -11,6 +11,10 @@ an SSO gateway signs in with a token (``/console/login``), kept in an HttpOnly,
 SameSite=Strict cookie that only the console reads and hands to the same authenticator as
 a bearer token. The console starts at the viewer's org unit (every unit for an actor
 without one); the library has no read permissions, so this is a view, not a boundary.
+
+The one write is a claim from the viewer's worklist (``Engine.claim``, as the viewer, with
+the row's version): a POST that only this server's pages can make with the cookie
+(SameSite=Strict), answered to htmx with the row's assignee cell.
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ CSP = (
     "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
     "form-action 'self'"
 )
+#: A clock's ``left_unit`` on a worklist, in Chinese.
+UNIT_ZH = {"workdays": "个工作日", "days": "天", "hours": "小时"}
 STATUS_ZH = {
     "breached": "超期",
     "warned": "预警",
@@ -97,7 +103,7 @@ def page(request: Request, name: str, context: dict[str, Any], status: int = 200
     response = TEMPLATES.TemplateResponse(
         request,
         name,
-        {"viewer": actor, "zh": STATUS_ZH, "light": LIGHT, **context},
+        {"viewer": actor, "zh": STATUS_ZH, "light": LIGHT, "unit_zh": UNIT_ZH, **context},
         status_code=status,
     )
     response.headers["Content-Security-Policy"] = CSP
@@ -256,6 +262,74 @@ def cases_page(
             "more": len(rows) > 50,
             "names": {u.path: u.name for u in engine.orgs},
         },
+    )
+
+
+# -- the viewer's worklist ---------------------------------------------------------------------
+
+
+@router.get("/worklist", response_class=HTMLResponse)
+def worklist_page(
+    request: Request,
+    actor: Viewer,
+    workflow: Annotated[str | None, Query(max_length=200)] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Any:
+    """The viewer's worklist (``Engine.worklist``), most urgent first, with a claim button."""
+    engine = _engine(request)
+    try:
+        rows = engine.worklist(actor, workflow=workflow or None, limit=51, offset=offset)
+        counts = engine.worklist_counts(actor, workflow=workflow or None)
+    except CaseflowError as exc:
+        return page(request, "missing.html", {"viewer": actor, "what": str(exc)}, status=422)
+    return page(
+        request,
+        "worklist.html",
+        {
+            "viewer": actor,
+            "rows": rows[:50],
+            "counts": counts,
+            "workflow": workflow or "",
+            "offset": offset,
+            "more": len(rows) > 50,
+            "names": {u.path: u.name for u in engine.orgs},
+        },
+    )
+
+
+@router.post("/worklist/{case_id}/claim", response_class=HTMLResponse)
+async def claim(request: Request, case_id: str) -> Any:
+    """
+    ``Engine.claim`` for the viewer; ``version`` (the row's) refuses a case that moved on.
+    htmx gets the row's assignee cell back (claimed by you, or why not); a plain form
+    post goes back to the worklist. Signed out: to the login page, then the worklist.
+    """
+    htmx = request.headers.get("hx-request") == "true"
+    try:
+        actor = viewer(request)
+    except SignIn:
+        if not htmx:
+            raise SignIn("/console/worklist") from None
+        return HTMLResponse("", headers={"HX-Redirect": "/console/login?next=/console/worklist"})
+    form = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=10)
+    version = (form.get("version") or [""])[0]
+    engine = _engine(request)
+    error = None
+    try:
+        case = engine.claim(
+            case_id,
+            actor=actor,
+            expected_version=int(version) if version.isdigit() and len(version) < 19 else None,
+        )
+    except CaseflowError as exc:
+        error = str(exc)
+        case = None
+    if not htmx:
+        return RedirectResponse("/console/worklist", status_code=303)
+    return page(
+        request,
+        "_claim.html",
+        {"viewer": actor, "case": case, "case_id": case_id, "error": error},
     )
 
 

@@ -86,6 +86,36 @@ class RetryRequest(_In):
     run_now: bool = True
 
 
+class TaskRequest(_In):
+    """Claim or release a case; ``expected_version`` (or ``If-Match``) guards a stale list."""
+
+    expected_version: Positive | None = None
+
+
+class HandOverRequest(TaskRequest):
+    """Assign or delegate a case to the person ``to`` (an actor id)."""
+
+    to: str
+
+
+class FireByKeyRequest(_In):
+    """Fire an event on the case found by its workflow and business key."""
+
+    payload: dict[str, Any] | None = None
+
+
+class MessageRequest(_In):
+    """
+    A message from outside, correlated by its name and a business key; ``message_id``
+    (or ``Idempotency-Key``) makes a redelivery one effect.
+    """
+
+    message: str
+    business_key: str
+    message_id: str | None = None
+    payload: dict[str, Any] | None = None
+
+
 # -- responses ----------------------------------------------------------------------------
 
 
@@ -109,6 +139,7 @@ class CaseOut(BaseModel):
     business_key: str | None
     escalation_level: int
     assignee: str | None
+    parent_id: str | None
 
 
 class CaseRowOut(CaseOut):
@@ -148,6 +179,51 @@ class ClockOut(BaseModel):
     extensions: int
     escalation_step: int
     not_yet_swept: bool
+
+
+class WorkClockOut(BaseModel):
+    """
+    The running clock due soonest, as a worklist shows it: ``left`` in its own unit
+    (``left_unit``: ``workdays``, ``days`` or ``hours``), ``days_left`` in calendar days.
+    """
+
+    name: str
+    status: str
+    last_day: dt.date | None
+    due_at: dt.datetime | None
+    provisional: bool
+    days_left: int | None
+    left: int | None
+    left_unit: str | None
+    extensions: int
+    escalation_step: int
+
+
+class WorkRowOut(CaseRowOut):
+    """A case on a worklist: its state's title, the events the caller may fire, its clock."""
+
+    state_title: str
+    events: list[str]
+    clock: WorkClockOut | None
+
+
+class WorkCountOut(BaseModel):
+    """Cases on the caller's worklist in one state, and of them breached."""
+
+    workflow: str
+    state: str
+    cases: int
+    breached: int
+
+
+class TaskCountOut(BaseModel):
+    """Open tasks in one state of one org unit, claimed or not, and of them breached."""
+
+    org: str
+    workflow: str
+    state: str
+    tasks: int
+    breached: int
 
 
 class EventsOut(BaseModel):

@@ -11,6 +11,9 @@ error                       status  extra members
 CaseNotFound                404     ``case_id``
 WorkflowNotFound            404     ``workflow``, ``version``
 IncidentNotFound            404     ``incident_id``
+MessageNotCorrelated        404     ``message``, ``business_key``, ``candidates``
+                            or 409  (404: no case takes the message now; 409: more
+                                    than one could, ``candidates`` names them)
 Forbidden                   403     ``required_roles`` (401 with no credentials)
 ConcurrencyConflict         409     ``case_id``, ``version`` (412 for ``If-Match``)
 IdempotencyConflict         409     ``scope``, ``key``
@@ -44,6 +47,7 @@ from caseflow.errors import (
     IdempotencyConflict,
     IncidentNotFound,
     InvalidEvent,
+    MessageNotCorrelated,
     StorageError,
     WorkflowNotFound,
 )
@@ -105,6 +109,10 @@ def kebab(name: str) -> str:
 
 
 def status_of(exc: CaseflowError) -> int:
+    if isinstance(exc, MessageNotCorrelated):
+        # nobody takes it: nothing to act on (404); several could: the request is
+        # ambiguous against the cases as they are (409), and names them
+        return 409 if exc.candidates else 404
     return next(status for cls, status in STATUS if isinstance(exc, cls))
 
 
@@ -128,6 +136,12 @@ def fields_of(exc: CaseflowError) -> dict[str, Any]:
         return {"workflow": exc.name, "version": exc.version}
     if isinstance(exc, IncidentNotFound):
         return {"incident_id": exc.incident_id}
+    if isinstance(exc, MessageNotCorrelated):
+        return {
+            "message": exc.message,
+            "business_key": exc.business_key,
+            "candidates": list(exc.candidates),
+        }
     return {}
 
 

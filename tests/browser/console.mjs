@@ -1,10 +1,13 @@
 // Drives Debian's chromium through the supervision console, as a supervisor would:
 // sign in, look at the unit lights, the overdue list, a breached case (timeline, clocks,
-// diagram), the on-time ranking and a vote. Prints what it saw as one JSON object on
-// stdout; tests/test_server_browser.py asserts on it. Screenshots go to `out`.
+// diagram), the on-time ranking and a vote; then signs in again as a worker (`worker`
+// token), opens their worklist and claims a case (`claim`) from it. Prints what it saw as
+// one JSON object on stdout; tests/test_server_browser.py asserts on it. Screenshots go
+// to `out`.
 //
 //   node tests/browser/console.mjs '{"base": "http://127.0.0.1:PORT", "token": "...",
-//     "case": "ID", "org": "a/b", "vote": "ID", "out": "DIR", "profile": "EMPTY_DIR"}'
+//     "case": "ID", "org": "a/b", "vote": "ID", "worker": "TOKEN", "claim": "ID",
+//     "out": "DIR", "profile": "EMPTY_DIR"}'
 import { chromium } from "playwright-core";
 import path from "node:path";
 
@@ -105,6 +108,39 @@ try {
   seen.steps.vote_present = (await page.locator("#vote-present").innerText()).trim();
   seen.steps.vote_status = (await page.locator("#vote-status").innerText()).trim();
   await shot("05-vote.png");
+  // sign out; a worker signs in: their worklist, most urgent first, and a claim
+  await Promise.all([
+    page.waitForURL(`${args.base}/console/login`),
+    page.click("form.who button[type=submit]"),
+  ]);
+  await page.fill("input[name=token]", args.worker);
+  await Promise.all([page.waitForURL(`${args.base}/console/`), page.click("button[type=submit]")]);
+  await page.click("nav a[href='/console/worklist']");
+  await page.waitForURL(`${args.base}/console/worklist`);
+  const workRows = page.locator("#worklist tbody tr[data-case]");
+  await workRows.first().waitFor();
+  seen.steps.worklist_cases = await workRows.evaluateAll((rows) => rows.map((r) => r.dataset.case));
+  seen.steps.worklist_lights = await workRows.evaluateAll((rows) =>
+    rows.map((r) => r.dataset.light),
+  );
+  const claimRow = page.locator(`#worklist tr[data-case="${args.claim}"]`);
+  seen.steps.worklist_lamp_colour = await claimRow
+    .locator(".lamp")
+    .evaluate((el) => getComputedStyle(el).backgroundColor);
+  seen.steps.worklist_left = (await claimRow.locator("td.left").innerText()).trim();
+  seen.steps.claim_buttons = await page.locator("#worklist button.claim-button").count();
+  await claimRow.locator("button.claim-button").click();
+  await claimRow.locator("td.claim .claimed.mine").waitFor();
+  seen.steps.claimed_text = (await claimRow.locator("td.claim").innerText()).trim();
+  seen.steps.claimed_assignee = await claimRow.locator("td.claim").getAttribute("data-assignee");
+  seen.steps.claim_page = new URL(page.url()).pathname; // htmx swapped the cell in place
+  seen.steps.claim_buttons_after = await page.locator("#worklist button.claim-button").count();
+  await shot("06-worklist.png");
+  // the claim holds on a reload
+  await page.reload();
+  seen.steps.reloaded_text = (
+    await page.locator(`#worklist tr[data-case="${args.claim}"] td.claim`).innerText()
+  ).trim();
 } catch (err) {
   seen.failure = String(err && err.stack ? err.stack : err);
   await shot("99-failure.png").catch(() => {});
