@@ -99,17 +99,28 @@ class IncidentNotFound(CaseflowError, LookupError):  # noqa: N818
 
 
 class MessageNotCorrelated(CaseflowError, LookupError):  # noqa: N818
-    """A message (or a business key) matches no case that can take it now, or several."""
+    """A message (or a business key) matches no case that can take it now, or several.
+    From :meth:`~caseflow.Engine.fire_by_key`, ``message`` is the event and ``workflow``
+    the workflow whose case has no such business key."""
 
-    def __init__(self, message: str, business_key: str, candidates: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        message: str,
+        business_key: str,
+        candidates: Sequence[str] = (),
+        *,
+        workflow: str | None = None,
+    ) -> None:
         self.message = message
         self.business_key = business_key
         self.candidates = tuple(candidates)
-        what = (
-            "no case takes it now"
-            if not candidates
-            else f"{len(candidates)} cases could take it ({', '.join(candidates)})"
-        )
+        self.workflow = workflow
+        if workflow is not None:
+            what = f"no {workflow} case has this business key"
+        elif not candidates:
+            what = "no case takes it now"
+        else:
+            what = f"{len(candidates)} cases could take it ({', '.join(candidates)})"
         super().__init__(f"{message!r} for business key {business_key!r}: {what}")
 
 

@@ -688,7 +688,8 @@ class TestByKeyAndMessages:
         r = served.call(
             "POST", "/api/v1/workflows/administrative_approval/cases/HK-404/events/accept"
         )
-        body = problem(r, 404, "CaseNotFound")
+        body = problem(r, 404, "MessageNotCorrelated")
+        assert (body["business_key"], body["workflow"]) == ("HK-404", "administrative_approval")
         assert "HK-404" in body["detail"]
         body = problem(
             served.call(

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from caseflow import Actor, Engine, Forbidden, InvalidEvent
 from caseflow.cli import cli
 from caseflow.definitions.loader import load_text
-from caseflow.errors import CaseNotFound, DefinitionError, MessageNotCorrelated
+from caseflow.errors import DefinitionError, MessageNotCorrelated
 from caseflow.services.dispatch import start_child
 from caseflow.services.sweeper import SweepReport
 from caseflow.testing import MovableClock
@@ -274,7 +274,7 @@ class TestMessages:
     def test_fire_by_key(self, eng: Engine):
         case_id = start(eng, key="SQ-2026-003")
         assert eng.fire_by_key("permit", "SQ-2026-003", "accept", actor=CLERK_A).id == case_id
-        with pytest.raises(CaseNotFound, match="SQ-2026-404"):
+        with pytest.raises(MessageNotCorrelated, match="no permit case has this business key"):
             eng.fire_by_key("permit", "SQ-2026-404", "accept", actor=CLERK_A)
 
 

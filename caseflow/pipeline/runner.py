@@ -152,7 +152,9 @@ class Pipeline:
             ids = cases.find_by_key(conn, command.workflow, command.business_key)
             head = snapshot.load_head(conn, ids[0]) if ids else None
             if head is None or head.case is None:
-                raise CaseNotFound(f"{command.workflow} with business key {command.business_key!r}")
+                raise MessageNotCorrelated(
+                    command.event, command.business_key, workflow=command.workflow
+                )
             case, event = head.case, command.event
         else:
             takers = []

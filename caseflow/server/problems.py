@@ -12,6 +12,7 @@ CaseNotFound                404     ``case_id``
 WorkflowNotFound            404     ``workflow``, ``version``
 IncidentNotFound            404     ``incident_id``
 MessageNotCorrelated        404     ``message``, ``business_key``, ``candidates``
+                                    (``workflow`` from fire by business key)
                             or 409  (404: no case takes the message now; 409: more
                                     than one could, ``candidates`` names them)
 Forbidden                   403     ``required_roles`` (401 with no credentials)
@@ -141,6 +142,7 @@ def fields_of(exc: CaseflowError) -> dict[str, Any]:
             "message": exc.message,
             "business_key": exc.business_key,
             "candidates": list(exc.candidates),
+            **({"workflow": exc.workflow} if exc.workflow is not None else {}),
         }
     return {}
 
