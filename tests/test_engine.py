@@ -198,6 +198,22 @@ class TestRefusals:
         with pytest.raises(WorkflowNotFound, match="'nothing'"):
             engine.start("nothing", actor=CLERK)
 
+    def test_open_cases_counted_per_unit(self, engine: Engine):
+        """Active and suspended cases per unit (its own), for a dashboard; finished ones
+        are not open; ``org`` keeps a unit and its sub-units."""
+        town = "hainan/haikou/longhua"
+        village = Actor("clerk-8", {"window_clerk"}, f"{town}/chengxi")
+        for actor in (CLERK, CLERK, village):
+            engine.start("administrative_approval", data=DATA, actor=actor)
+        paused = engine.start("administrative_approval", data=DATA, actor=village)
+        operator = Actor("ops", {"operator"}, "hainan")
+        engine.suspend(paused.id, actor=operator, reason="材料送检")
+        done = engine.start("administrative_approval", data=DATA, actor=CLERK)
+        engine.cancel(done.id, actor=operator, reason="申请人撤回")
+        assert engine.open_counts_by_org() == {town: 2, f"{town}/chengxi": 2}
+        assert engine.open_counts_by_org(f"{town}/chengxi") == {f"{town}/chengxi": 2}
+        assert engine.open_counts_by_org("hainan/sanya") == {}
+
     def test_business_key_unique_per_workflow(self, engine: Engine):
         """A second case with the same business key is refused and nothing is written."""
         engine.start("administrative_approval", data=DATA, actor=CLERK, business_key="HK-9")

@@ -357,6 +357,13 @@ class Queries:
         with self.ctx.db.read() as conn:
             return cases.running_counts(conn)
 
+    def open_counts_by_org(self, org: str | None = None) -> dict[str, int]:
+        """Active and suspended cases per org unit (its own, not its sub-units')."""
+        if org is not None:
+            validate.text(org, "org", validate.ORG)
+        with self.ctx.db.read() as conn:
+            return cases.open_counts_by_org(conn, org)
+
     def vote(self, case_id: str, round_no: int | None = None) -> VoteView:
         """The newest (or a given) round: electorate, attendance, thresholds, tally, result."""
         with self.ctx.db.read() as conn:

@@ -152,6 +152,21 @@ def running_counts(conn: Connection) -> dict[tuple[str, int], int]:
     return {(r[0], r[1]): int(r[2]) for r in rows}
 
 
+def open_counts_by_org(conn: Connection, org: str | None = None) -> dict[str, int]:
+    """Active and suspended cases per org unit (exactly theirs, not their sub-units'), in
+    ``org`` and below (every unit when None)."""
+    from caseflow.store.listing import org_condition  # noqa: PLC0415 - listing imports us
+
+    query = (
+        select(cases.c.org, func.count())
+        .where(cases.c.status.in_(["active", "suspended"]))
+        .group_by(cases.c.org)
+    )
+    if org is not None:
+        query = query.where(org_condition(org, include_sub_orgs=True))
+    return {r[0]: int(r[1]) for r in conn.execute(query)}
+
+
 def ids_of_version(
     conn: Connection, workflow: str, version: int, after: str, limit: int
 ) -> list[str]:
