@@ -58,6 +58,10 @@ TOKEN = secrets.token_urlsafe(32)  # a fresh bearer token for this run
 DATA = {"applicant": "张三", "matter": "食品经营许可", "delivery": "window"}
 
 
+#: 行政许可法 art. 32: a refusal is written, with reasons and where to apply.
+REFUSAL = {"reason": "不属于本机关职权范围", "remedy": "可向县市场监督管理局申请"}
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -75,7 +79,8 @@ def seed(engine: Engine, clock: MovableClock, n: int, now: dt.datetime, rng: ran
         if roll < 0.80:  # closed: refused at the window
             clock.set(now - dt.timedelta(days=rng.uniform(1, 60)))
             case = engine.start("administrative_approval", data=DATA, actor=CLERK, org=org)
-            engine.fire(case.id, "refuse", actor=CLERK)
+            engine.fire(case.id, "refuse", actor=CLERK, payload=REFUSAL)
+            engine.fire(case.id, "rate", actor=CLERK, payload={"satisfaction": "满意"})
             continue
         if roll < 0.92:
             back = rng.uniform(0, 18)  # under way
