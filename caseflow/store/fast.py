@@ -16,6 +16,7 @@ On PostgreSQL a sequence of writes goes out in one round trip (:func:`send`).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 
 _GIVEN = object()
+_PARAMETER = re.compile(r"%\([^)]*\)s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,28 @@ def _result_processor(kind: Any, dialect: Dialect) -> Callable[[Any], Any] | Non
     return processor
 
 
+def _repeat_values(sql: str, names: Sequence[str], rows: int) -> str | None:
+    head, found, rest = sql.partition(" VALUES (")
+    if not found or not head.startswith("INSERT INTO "):
+        return None
+    # the tuple ends at the first ")" that is not part of a "%(name)s" parameter
+    masked = _PARAMETER.sub(lambda m: "x" * len(m.group()), rest)
+    end = masked.find(")")
+    if end < 0 or "(" in masked[:end]:
+        return None
+    inner, tail = rest[:end], rest[end + 1 :]
+    if tail.strip():
+        # ON CONFLICT (an upsert): two rows with one key would be an error in one statement
+        return None
+    tuples = []
+    for i in range(rows):
+        row = inner
+        for name in names:
+            row = row.replace(f"%({name})s", f"%({name}__{i})s")
+        tuples.append(f"({row})")
+    return f"{head} VALUES {', '.join(tuples)}{tail}"
+
+
 def _dbapi(conn: Connection) -> Any:
     return conn.connection.dbapi_connection
 
@@ -89,6 +113,7 @@ class Prepared:
         #: Dialect-specific forms (an upsert is ``ON CONFLICT`` on SQLite and PostgreSQL).
         self.per_dialect = dict(per_dialect or {})
         self._compiled: dict[str, _Compiled] = {}
+        self._multi: dict[tuple[str, int], str | None] = {}
 
     def _for(self, dialect: Dialect) -> _Compiled:
         found = self._compiled.get(dialect.name)
@@ -110,6 +135,23 @@ class Prepared:
             found = _Compiled(compiled.string, positional, tuple(params), results)
             self._compiled[dialect.name] = found
         return found
+
+    def multi_row(self, dialect: Dialect, rows: int) -> str | None:
+        """This INSERT with its VALUES tuple repeated for ``rows`` rows, the parameters of
+        row ``i`` named ``<name>__<i>`` (named parameter styles only); None when the
+        statement is not a plain ``INSERT ... VALUES (...)`` (an upsert stays one execution
+        per row: two rows with one key cannot both be in one ``ON CONFLICT`` statement)."""
+        key = (dialect.name, rows)
+        if key not in self._multi:
+            compiled = self._for(dialect)
+            names = [name for name, _, fixed in compiled.params if fixed is _GIVEN]
+            all_given = len(names) == len(compiled.params)
+            self._multi[key] = (
+                None
+                if compiled.positional or not all_given
+                else _repeat_values(compiled.sql, names, rows)
+            )
+        return self._multi[key]
 
     @staticmethod
     def _params(compiled: _Compiled, values: Mapping[str, Any]) -> Any:
@@ -235,8 +277,16 @@ def send(conn: Connection, ops: Sequence[Op]) -> list[int]:
                 cursor = raw.cursor()
                 cursors.append(cursor)
                 params = [op.statement._params(compiled, r) for r in op.rows]  # noqa: SLF001
+                multi = op.statement.multi_row(conn.dialect, len(params))
                 if len(params) == 1:
                     cursor.execute(compiled.sql, params[0])
+                elif multi is not None:
+                    # one statement for all rows: one Bind/Execute instead of one per row
+                    merged = {
+                        f"{k}__{i}": v for i, row in enumerate(params) for k, v in row.items()
+                    }
+                    last_sql = multi
+                    cursor.execute(multi, merged)
                 else:
                     cursor.executemany(compiled.sql, params)
                 counts[index] = cursor
