@@ -21,7 +21,7 @@ def test_lines_written_together_read_back_in_order(engine: Engine):
     """Three lines and a second statement in one send: every value as written."""
     case = engine.start("administrative_approval", data=DATA, actor=CLERK)
     base = len(engine.history(case.id))
-    at = dt.datetime(2026, 10, 8, 16, 0, tzinfo=dt.UTC)  # 国庆 make-up workday eve
+    at = dt.datetime(2026, 10, 8, 16, 0, tzinfo=dt.UTC)
     lines = [
         HistoryEntry(case.id, base + n, at + dt.timedelta(seconds=n), "note", None, None,
                      None, "clerk-7", ("window_clerk",), CLERK.org,
