@@ -4,13 +4,14 @@ exactly (order, JSON, aware datetimes) on both databases."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert
 from sqlalchemy.dialects import postgresql
 
 from caseflow import Actor, Engine
 from caseflow.cases import HistoryEntry
-from caseflow.store import fast, history
+from caseflow.store import clocks, fast, history
 from caseflow.store.tables import clocks as clock_table
 
 CLERK = Actor("clerk-7", {"window_clerk"}, "hainan/haikou/longhua")
@@ -35,15 +36,46 @@ def test_lines_written_together_read_back_in_order(engine: Engine):
     assert engine.history(case.id)[base:] == [*lines, *more]
 
 
-def test_only_plain_inserts_are_folded_into_one_statement():
-    """A plain INSERT's VALUES repeat per row; an upsert stays one execution per row (two
-    rows with one key cannot share an ON CONFLICT statement)."""
+def test_clock_rows_saved_together_and_one_clock_saved_twice(engine: Engine):
+    """Two clocks in one upsert statement; the same clock twice in one send (a restart)
+    is written row by row, the second winning: on both databases."""
+    case = engine.start("administrative_approval", data=DATA, actor=CLERK)
+    case = engine.fire(case.id, "accept", actor=CLERK)
+    states = {v.name: v.state for v in engine.clocks(case.id)}
+    later = dt.timedelta(days=1)
+    moved = {n: replace(s, due_at=s.due_at and s.due_at + later) for n, s in states.items()}
+    again = replace(moved["decision"], extensions=1)
+    seq = len(engine.history(case.id))
+
+    def line(n: int) -> fast.Op:  # a second statement: the writes go out pipelined
+        at = dt.datetime(2026, 10, 8, 16, 0, tzinfo=dt.UTC)
+        entry = HistoryEntry(case.id, seq + n, at, "note", None, None, None, "x", (), "", {}, 2, at)
+        return history.insert_op([entry])
+
+    with engine.ctx.db.write() as conn:
+        saved = clocks.save_op([(case.id, s, True) for s in moved.values()])
+        assert fast.send(conn, [saved, line(1)]) == [len(moved), 1]
+        twice = clocks.save_op([(case.id, moved["decision"], True), (case.id, again, True)])
+        assert fast.send(conn, [twice, line(2)])[1] == 1
+    now = {v.name: v.state for v in engine.clocks(case.id)}
+    assert now == {**moved, "decision": again}
+
+
+def test_which_inserts_are_folded_into_one_statement():
+    """A plain INSERT's VALUES repeat per row, an upsert's only with its conflict key;
+    a statement with values of its own is left alone."""
     dialect = postgresql.psycopg.dialect()
     sql = history.insert_op([]).statement.multi_row(dialect, 3)
     assert sql is not None
     assert sql.count("%(case_id__") == 3
     assert "%(recorded_at__2)s" in sql
-    upsert = postgresql.insert(clock_table).values(case_id="x", name="y")
+    keyed = clocks.save_op([]).statement.multi_row(dialect, 2)
+    assert keyed is not None
+    assert "ON CONFLICT" in keyed
+    assert "%(name__1)s" in keyed
+    upsert = postgresql.insert(clock_table).values(
+        {c: bindparam(c) for c in ("case_id", "name", "phase")}
+    )
     upsert = upsert.on_conflict_do_update(index_elements=["case_id", "name"], set_={"phase": "z"})
     assert fast.Prepared(upsert).multi_row(dialect, 2) is None
     assert (

@@ -81,6 +81,7 @@ def _upsert(dialect_insert: Any) -> Any:
 _SAVE = Prepared(
     insert(clocks),
     {"sqlite": _upsert(sqlite.insert), "postgresql": _upsert(postgresql.insert)},
+    key=("case_id", "name"),
 )
 
 

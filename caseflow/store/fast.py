@@ -77,7 +77,7 @@ def _result_processor(kind: Any, dialect: Dialect) -> Callable[[Any], Any] | Non
     return processor
 
 
-def _repeat_values(sql: str, names: Sequence[str], rows: int) -> str | None:
+def _repeat_values(sql: str, names: Sequence[str], rows: int, *, upsert: bool) -> str | None:
     head, found, rest = sql.partition(" VALUES (")
     if not found or not head.startswith("INSERT INTO "):
         return None
@@ -87,8 +87,8 @@ def _repeat_values(sql: str, names: Sequence[str], rows: int) -> str | None:
     if end < 0 or "(" in masked[:end]:
         return None
     inner, tail = rest[:end], rest[end + 1 :]
-    if tail.strip():
-        # ON CONFLICT (an upsert): two rows with one key would be an error in one statement
+    if tail.strip() and not upsert:
+        # ON CONFLICT of an unknown key: two rows with one key would fail in one statement
         return None
     tuples = []
     for i in range(rows):
@@ -107,9 +107,15 @@ class Prepared:
     """One Core statement; compiled for a dialect on first use, then run on the raw cursor."""
 
     def __init__(
-        self, statement: ClauseElement, per_dialect: Mapping[str, ClauseElement] | None = None
+        self,
+        statement: ClauseElement,
+        per_dialect: Mapping[str, ClauseElement] | None = None,
+        *,
+        key: Sequence[str] = (),
     ) -> None:
         self.statement = statement
+        #: An upsert's conflict key: its rows fold into one statement when their keys differ.
+        self.key = tuple(key)
         #: Dialect-specific forms (an upsert is ``ON CONFLICT`` on SQLite and PostgreSQL).
         self.per_dialect = dict(per_dialect or {})
         self._compiled: dict[str, _Compiled] = {}
@@ -139,19 +145,20 @@ class Prepared:
     def multi_row(self, dialect: Dialect, rows: int) -> str | None:
         """This INSERT with its VALUES tuple repeated for ``rows`` rows, the parameters of
         row ``i`` named ``<name>__<i>`` (named parameter styles only); None when the
-        statement is not a plain ``INSERT ... VALUES (...)`` (an upsert stays one execution
-        per row: two rows with one key cannot both be in one ``ON CONFLICT`` statement)."""
-        key = (dialect.name, rows)
-        if key not in self._multi:
+        statement is not an ``INSERT ... VALUES (...)``; an upsert only with its ``key``
+        (:func:`send` folds its rows only when their keys differ: two rows with one key
+        cannot both be in one ``ON CONFLICT`` statement)."""
+        slot = (dialect.name, rows)
+        if slot not in self._multi:
             compiled = self._for(dialect)
             names = [name for name, _, fixed in compiled.params if fixed is _GIVEN]
             all_given = len(names) == len(compiled.params)
-            self._multi[key] = (
+            self._multi[slot] = (
                 None
                 if compiled.positional or not all_given
-                else _repeat_values(compiled.sql, names, rows)
+                else _repeat_values(compiled.sql, names, rows, upsert=bool(self.key))
             )
-        return self._multi[key]
+        return self._multi[slot]
 
     @staticmethod
     def _params(compiled: _Compiled, values: Mapping[str, Any]) -> Any:
@@ -278,6 +285,9 @@ def send(conn: Connection, ops: Sequence[Op]) -> list[int]:
                 cursors.append(cursor)
                 params = [op.statement._params(compiled, r) for r in op.rows]  # noqa: SLF001
                 multi = op.statement.multi_row(conn.dialect, len(params))
+                if multi is not None and op.statement.key:
+                    keys = {tuple(r[k] for k in op.statement.key) for r in op.rows}
+                    multi = multi if len(keys) == len(op.rows) else None
                 if len(params) == 1:
                     cursor.execute(compiled.sql, params[0])
                 elif multi is not None:
