@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
+import pytest
 from sqlalchemy import bindparam, insert
 from sqlalchemy.dialects import postgresql
 
@@ -18,8 +19,10 @@ CLERK = Actor("clerk-7", {"window_clerk"}, "hainan/haikou/longhua")
 DATA = {"applicant": "张三", "matter": "食品经营许可", "delivery": "window"}
 
 
-def test_lines_written_together_read_back_in_order(engine: Engine):
-    """Three lines and a second statement in one send: every value as written."""
+@pytest.mark.parametrize("count", [3, fast.FOLD_MAX + 8])
+def test_lines_written_together_read_back_in_order(engine: Engine, count: int):
+    """Lines and a second statement in one send (a few folded into one statement, a
+    batch past FOLD_MAX row by row): every value as written."""
     case = engine.start("administrative_approval", data=DATA, actor=CLERK)
     base = len(engine.history(case.id))
     at = dt.datetime(2026, 10, 8, 16, 0, tzinfo=dt.UTC)
@@ -27,12 +30,16 @@ def test_lines_written_together_read_back_in_order(engine: Engine):
         HistoryEntry(case.id, base + n, at + dt.timedelta(seconds=n), "note", None, None,
                      None, "clerk-7", ("window_clerk",), CLERK.org,
                      {"n": n, "text": f"第{n}条", "nested": {"ok": [n, None]}}, 1, at)
-        for n in (1, 2, 3)
+        for n in range(1, count + 1)
     ]  # fmt: skip
-    more = [HistoryEntry(case.id, base + 4, at, "note", None, None, None, "x", (), "", {}, 1, at)]
+    more = [
+        HistoryEntry(
+            case.id, base + count + 1, at, "note", None, None, None, "x", (), "", {}, 1, at
+        )
+    ]
     with engine.ctx.db.write() as conn:
         counts = fast.send(conn, [history.insert_op(lines), history.insert_op(more)])
-    assert counts == [3, 1]
+    assert counts == [count, 1]
     assert engine.history(case.id)[base:] == [*lines, *more]
 
 

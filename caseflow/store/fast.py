@@ -33,6 +33,10 @@ if TYPE_CHECKING:
 
 
 _GIVEN = object()
+#: At most this many rows of one write become one multi-row statement (a command writes a
+#: few; a sweep's or a roster's batch stays an executemany, clear of PostgreSQL's 65,535
+#: parameters per statement and of a cached statement per row count).
+FOLD_MAX = 32
 _PARAMETER = re.compile(r"%\([^)]*\)s")
 
 
@@ -284,7 +288,11 @@ def send(conn: Connection, ops: Sequence[Op]) -> list[int]:
                 cursor = raw.cursor()
                 cursors.append(cursor)
                 params = [op.statement._params(compiled, r) for r in op.rows]  # noqa: SLF001
-                multi = op.statement.multi_row(conn.dialect, len(params))
+                multi = (
+                    op.statement.multi_row(conn.dialect, len(params))
+                    if 1 < len(params) <= FOLD_MAX
+                    else None
+                )
                 if multi is not None and op.statement.key:
                     keys = {tuple(r[k] for k in op.statement.key) for r in op.rows}
                     multi = multi if len(keys) == len(op.rows) else None
