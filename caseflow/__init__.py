@@ -41,6 +41,7 @@ if _typing.TYPE_CHECKING:
     from caseflow.views import DeadlineMove as DeadlineMove
     from caseflow.views import EventChoice as EventChoice
     from caseflow.views import PendingAction as PendingAction
+    from caseflow.views import UnitCounts as UnitCounts
     from caseflow.views import VoteView as VoteView
     from caseflow.views import WorkRow as WorkRow
 
@@ -76,6 +77,7 @@ _HOMES: dict[str, str] = {
     "ClockView": "caseflow.views",
     "EventChoice": "caseflow.views",
     "PendingAction": "caseflow.views",
+    "UnitCounts": "caseflow.views",
     "VoteView": "caseflow.views",
 }
 
@@ -106,6 +108,7 @@ __all__ = [
     "StorageError",
     "SweepReport",
     "Timer",
+    "UnitCounts",
     "VoteError",
     "VoteView",
     "WorkItem",

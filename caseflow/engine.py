@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         DeadlineMove,
         EventChoice,
         PendingAction,
+        UnitCounts,
         VoteView,
         WorkRow,
     )
@@ -653,7 +654,8 @@ class Engine:
         """Active and suspended cases per ``(workflow, version)``."""
         return self.queries.running_counts()
 
-    def open_counts_by_org(self, org: str | None = None) -> dict[str, int]:
-        """Active and suspended cases per org unit (each unit's own, not its sub-units'),
-        in ``org`` and below: one GROUP BY, for dashboards."""
-        return self.queries.open_counts_by_org(org)
+    def case_counts_by_org(self, org: str | None = None) -> dict[str, UnitCounts]:
+        """Per org unit in ``org`` and below (each unit's own cases, not its sub-units'):
+        open cases, and of those the warned and the breached ones as ``cases list``
+        colours them. Two GROUP BYs, for dashboards (电子监察 亮灯)."""
+        return self.queries.case_counts_by_org(org)

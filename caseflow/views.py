@@ -10,7 +10,7 @@ Plain frozen dataclasses with a JSON form (``to_dict()``, the field names the CL
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from caseflow.clocks.periods import Due, remaining
 from caseflow.clocks.runtime import local_day
@@ -151,6 +151,16 @@ class VoteView:
             "cast": self.cast,
             "sealed": self.sealed,
         }
+
+
+class UnitCounts(NamedTuple):
+    """A unit's open cases (active and suspended; its own, not its sub-units') and, of
+    those, the ones whose worst clock is warned or breached now, as ``cases list``
+    colours them (:func:`clock_status`)."""
+
+    open: int = 0
+    warned: int = 0
+    breached: int = 0
 
 
 @dataclass(frozen=True, slots=True)

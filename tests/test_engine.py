@@ -18,6 +18,7 @@ from caseflow import (
     Forbidden,
     IdempotencyConflict,
     InvalidEvent,
+    UnitCounts,
     WorkflowNotFound,
 )
 
@@ -198,21 +199,33 @@ class TestRefusals:
         with pytest.raises(WorkflowNotFound, match="'nothing'"):
             engine.start("nothing", actor=CLERK)
 
-    def test_open_cases_counted_per_unit(self, engine: Engine):
-        """Active and suspended cases per unit (its own), for a dashboard; finished ones
-        are not open; ``org`` keeps a unit and its sub-units."""
-        town = "hainan/haikou/longhua"
-        village = Actor("clerk-8", {"window_clerk"}, f"{town}/chengxi")
-        for actor in (CLERK, CLERK, village):
-            engine.start("administrative_approval", data=DATA, actor=actor)
-        paused = engine.start("administrative_approval", data=DATA, actor=village)
+    def test_cases_counted_per_unit_with_their_lights(self, engine: Engine, clock):
+        """Open (active and suspended) cases per unit (its own), and of those the warned and
+        breached ones as `cases list` colours them, for a dashboard; finished cases are not
+        open; ``org`` keeps a unit and its sub-units."""
+        town, village = "hainan/haikou/longhua", "hainan/haikou/longhua/chengxi"
+        villager = Actor("clerk-8", {"window_clerk"}, village)
         operator = Actor("ops", {"operator"}, "hainan")
+        clock.set("2026-08-18T09:00")  # accepted Tue 18 Aug: 20 workdays end Tue 15 Sep,
+        warned = engine.start("administrative_approval", data=DATA, actor=villager)
+        engine.fire(warned.id, "accept", actor=villager)  # warned 3 workdays before
+        clock.set("2026-09-01T09:00")  # Tue: the correction window ends Tue 8 Sep
+        late = engine.start("administrative_approval", data=DATA, actor=CLERK)
+        clock.set("2026-09-14T10:00")
+        engine.start("administrative_approval", data=DATA, actor=CLERK)  # just submitted
+        paused = engine.start("administrative_approval", data=DATA, actor=villager)
         engine.suspend(paused.id, actor=operator, reason="材料送检")
         done = engine.start("administrative_approval", data=DATA, actor=CLERK)
         engine.cancel(done.id, actor=operator, reason="申请人撤回")
-        assert engine.open_counts_by_org() == {town: 2, f"{town}/chengxi": 2}
-        assert engine.open_counts_by_org(f"{town}/chengxi") == {f"{town}/chengxi": 2}
-        assert engine.open_counts_by_org("hainan/sanya") == {}
+        clock.set("2026-09-15T08:00")
+        listed = {r.case.id: r.clock_status for r in engine.list_cases(org=town)}
+        assert (listed[late.id], listed[warned.id]) == ("breached", "warned")
+        assert engine.case_counts_by_org() == {
+            town: UnitCounts(open=2, warned=0, breached=1),
+            village: UnitCounts(open=2, warned=1, breached=0),
+        }
+        assert engine.case_counts_by_org(village) == {village: UnitCounts(2, 1, 0)}
+        assert engine.case_counts_by_org("hainan/sanya") == {}
 
     def test_business_key_unique_per_workflow(self, engine: Engine):
         """A second case with the same business key is refused and nothing is written."""

@@ -30,6 +30,7 @@ EXPORTED = [
     "StorageError",
     "SweepReport",
     "Timer",
+    "UnitCounts",
     "VoteError",
     "VoteView",
     "WorkItem",

@@ -2,12 +2,10 @@
 The supervision figures the console shows (电子监察 亮灯, 按时办结排名), from library calls:
 
 - :func:`unit_lights`: per org unit (its sub-units included) the open cases, and of those
-  the ones whose worst clock is warned (yellow, 预警) or breached (red, 超期). Open counts
-  are one GROUP BY (:meth:`caseflow.Engine.open_counts_by_org`; paging through
-  ``Engine.cases`` took about 1.3 s for 22,000 open cases on SQLite); warned and breached come from
-  :func:`caseflow.listing.list_cases` with ``warned=True`` / ``overdue=True``
-  (index-driven filters), judged by each row's clock status as ``caseflow cases list``
-  colours it.
+  the ones whose worst clock is warned (yellow, 预警) or breached (red, 超期) now, as
+  ``caseflow cases list`` colours them: :meth:`caseflow.Engine.case_counts_by_org`, two
+  GROUP BYs per page load (reading every open and every warned or breached case took
+  about 1.5 s at 100,000 cases on SQLite).
 - :func:`ranking`: units by on-time rate for a month, from the same report.
 """
 
@@ -18,21 +16,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from caseflow import listing
 from caseflow.orgs import within
 from caseflow.reports import report
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from caseflow.engine import Engine
     from caseflow.orgs import OrgTree
     from caseflow.reports import ReportRow
-    from caseflow.views import CaseRow
 
 TZ = ZoneInfo("Asia/Shanghai")
-#: Rows per listing call while counting warned and breached cases.
-PAGE = 5000
 
 
 @dataclass
@@ -59,36 +51,9 @@ class UnitLight:
         return "green" if self.open else "grey"
 
 
-def _rows(engine: Engine, root: str | None, *, overdue: bool) -> Iterable[CaseRow]:
-    """Every case with an overdue (or else a warned) clock, a page at a time."""
-    offset = 0
-    while True:
-        page = listing.list_cases(
-            engine,
-            org=root,
-            overdue=overdue,
-            warned=not overdue,
-            sort="created",
-            limit=PAGE,
-            offset=offset,
-        )
-        yield from page
-        if len(page) < PAGE:
-            return
-        offset += PAGE
-
-
 def unit_lights(engine: Engine, root: str | None = None) -> list[UnitLight]:
     """The units under ``root`` (every unit when None), depth first, with their counts."""
-    open_by_org = engine.open_counts_by_org(root)
-    breached: dict[str, int] = {}
-    warned: dict[str, int] = {}
-    for row in _rows(engine, root, overdue=True):
-        if row.clock_status == "breached":
-            breached[row.case.org] = breached.get(row.case.org, 0) + 1
-    for row in _rows(engine, root, overdue=False):
-        if row.clock_status == "warned":
-            warned[row.case.org] = warned.get(row.case.org, 0) + 1
+    counts = engine.case_counts_by_org(root)
     tree = engine.orgs
     units: dict[str, UnitLight] = {}
 
@@ -108,14 +73,15 @@ def unit_lights(engine: Engine, root: str | None = None) -> list[UnitLight]:
     for u in tree:
         if root is None or within(u.path, root):
             unit(u.path)
-    for counts, attr in ((open_by_org, "open"), (warned, "warned"), (breached, "breached")):
-        for org, n in counts.items():
-            chain = tree.chain(org) if org else [org]
-            for path in chain:
-                if root is not None and not within(path, root):
-                    break
-                item = unit(path)
-                setattr(item, attr, getattr(item, attr) + n)
+    for org, n in counts.items():
+        chain = tree.chain(org) if org else [org]
+        for path in chain:
+            if root is not None and not within(path, root):
+                break
+            item = unit(path)
+            item.open += n.open
+            item.warned += n.warned
+            item.breached += n.breached
     return _depth_first(units, tree, root)
 
 

@@ -31,6 +31,7 @@ from caseflow.views import (
     ClockView,
     EventChoice,
     PendingAction,
+    UnitCounts,
     VoteView,
     WorkRow,
     clock_status,
@@ -357,12 +358,14 @@ class Queries:
         with self.ctx.db.read() as conn:
             return cases.running_counts(conn)
 
-    def open_counts_by_org(self, org: str | None = None) -> dict[str, int]:
-        """Active and suspended cases per org unit (its own, not its sub-units')."""
+    def case_counts_by_org(self, org: str | None = None) -> dict[str, UnitCounts]:
+        """Open, warned and breached cases per org unit (its own, not its sub-units')."""
         if org is not None:
             validate.text(org, "org", validate.ORG)
         with self.ctx.db.read() as conn:
-            return cases.open_counts_by_org(conn, org)
+            opened = cases.open_counts_by_org(conn, org)
+            lights = listing.light_counts(conn, self.ctx.now(), org)
+        return {unit: UnitCounts(n, *lights.get(unit, (0, 0))) for unit, n in opened.items()}
 
     def vote(self, case_id: str, round_no: int | None = None) -> VoteView:
         """The newest (or a given) round: electorate, attendance, thresholds, tally, result."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 
 from caseflow.store.cases import COLUMNS as _CASE_COLUMNS
 from caseflow.store.cases import case_from_row
@@ -53,6 +53,33 @@ def warned_condition(now: dt.datetime) -> ColumnElement[bool]:
         clocks.c.due_at > now,
         or_(clocks.c.warned_at.is_not(None), clocks.c.warn_at <= now),
     )
+
+
+def light_counts(conn: Connection, now: dt.datetime, org: str | None) -> dict[str, tuple[int, int]]:
+    """Per org unit, the open cases whose worst running clock is warned, and breached, at
+    ``now``: :func:`caseflow.views.clock_status`'s rules in one GROUP BY."""
+    breached = or_(clocks.c.breached_at.is_not(None), clocks.c.due_at <= now)
+    warned = or_(clocks.c.warned_at.is_not(None), clocks.c.warn_at <= now)
+    severity = func.max(case((breached, 2), (warned, 1), else_=0)).label("severity")
+    worst = (
+        select(clocks.c.case_id, severity)
+        .where(clocks.c.phase == "running")
+        .group_by(clocks.c.case_id)
+        .subquery()
+    )
+    query = (
+        select(
+            cases.c.org,
+            func.sum(case((worst.c.severity == 1, 1), else_=0)),
+            func.sum(case((worst.c.severity == 2, 1), else_=0)),
+        )
+        .join_from(cases, worst, worst.c.case_id == cases.c.id)
+        .where(cases.c.status.in_(["active", "suspended"]))
+        .group_by(cases.c.org)
+    )
+    if org is not None:
+        query = query.where(org_condition(org, include_sub_orgs=True))
+    return {r[0]: (int(r[1] or 0), int(r[2] or 0)) for r in conn.execute(query)}
 
 
 def provisional_condition() -> ColumnElement[bool]:
