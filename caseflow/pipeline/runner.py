@@ -26,8 +26,6 @@ import json
 import os
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.exc import IntegrityError
-
 from caseflow.cases import Case
 from caseflow.errors import (
     CaseNotFound,
@@ -47,6 +45,7 @@ from caseflow.pipeline.snapshot import INCIDENTS, Snapshot
 from caseflow.pipeline.steps import snapshot_parts
 from caseflow.store import cases, idempotency, snapshot
 from caseflow.store.cases import new_case_id
+from caseflow.store.db import UniqueKeyTaken
 from caseflow.store.writer import apply_plan
 
 if TYPE_CHECKING:
@@ -108,7 +107,7 @@ class Pipeline:
                 if pinned or attempt == ATTEMPTS:
                     raise
                 continue
-            except IntegrityError as exc:
+            except UniqueKeyTaken as exc:
                 self._after_integrity_error(exc, command, last=attempt == ATTEMPTS)
                 continue
             self._after_commit(command, plan)
@@ -241,10 +240,10 @@ class Pipeline:
         )
 
     def _after_integrity_error(
-        self, exc: IntegrityError, command: c.Command, *, last: bool
+        self, exc: UniqueKeyTaken, command: c.Command, *, last: bool
     ) -> None:
         """A unique key said no: a duplicate business key, or a race to retry."""
-        text = str(exc.orig)
+        text = exc.detail
         if isinstance(command, c.Start) and "business_key" in text:
             if command.idempotency_key is None or last:
                 raise DuplicateBusinessKey(command.workflow, command.business_key) from exc

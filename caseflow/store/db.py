@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
 
 from caseflow.errors import StorageError
 
@@ -76,13 +76,26 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+class UniqueKeyTaken(StorageError):  # noqa: N818 - named after what it reports
+    """
+    A write ran into a unique key (a business key, an idempotency key, a row another
+    writer inserted first): the store's word for the driver's integrity error, so the
+    pipeline can decide between "duplicate" and "retry" without knowing the driver.
+    """
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
 class Database:
     """
     One database: write transactions and read-only snapshots, errors translated.
 
     ``write()`` is one transaction (``BEGIN IMMEDIATE`` on SQLite); ``read()`` a
     read-only one. A database error that is not about the data (the server is gone, the
-    file is locked) becomes :class:`~caseflow.errors.StorageError`.
+    file is locked) becomes :class:`~caseflow.errors.StorageError`; a unique key that
+    said no, :class:`UniqueKeyTaken`.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -97,6 +110,8 @@ class Database:
         try:
             with self.engine.begin() as conn:
                 yield conn
+        except IntegrityError as exc:
+            raise UniqueKeyTaken(str(exc.orig)) from exc
         except OperationalError as exc:
             raise StorageError(f"database error: {exc.orig}") from exc
 
