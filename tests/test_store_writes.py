@@ -8,10 +8,11 @@ from dataclasses import replace
 
 import pytest
 from sqlalchemy import bindparam, insert
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 
 from caseflow import Actor, Engine
 from caseflow.cases import HistoryEntry
+from caseflow.clocks.runtime import ClockState
 from caseflow.store import clocks, fast, history
 from caseflow.store.tables import clocks as clock_table
 
@@ -89,3 +90,28 @@ def test_which_inserts_are_folded_into_one_statement():
         fast.Prepared(insert(clock_table).values(case_id="x", name="y")).multi_row(dialect, 2)
         is None
     )  # values fixed in the statement: nothing to repeat per row
+
+
+def test_sqlite_folds_rows_with_positional_parameters():
+    """SQLite's qmark statements repeat their VALUES tuple as it is and take the rows'
+    values one after the other; an upsert's ON CONFLICT tail stays once, at the end; an
+    upsert naming one key twice is not folded."""
+    dialect = sqlite.pysqlite.dialect()
+    plain = history.insert_op([]).statement
+    one, three = plain.multi_row(dialect, 1), plain.multi_row(dialect, 3)
+    assert one is not None
+    assert three is not None
+    assert three.count(one.split(" VALUES ", 1)[1]) == 3
+    assert three.count("?") == 3 * one.count("?")
+    at = dt.datetime(2026, 10, 8, 16, 0, tzinfo=dt.UTC)
+    state = ClockState("decision", "running", at, due_at=at)
+    rows = clocks.save_op([("c1", state, False), ("c2", state, False)]).rows
+    folded = clocks.save_op([]).statement.folded(dialect, rows)
+    assert folded is not None
+    sql, params = folded
+    assert sql.count("ON CONFLICT") == 1
+    assert sql.count("?") == len(params)
+    assert params[: len(params) // 2].count("c1") == 1
+    assert params[len(params) // 2 :].count("c2") == 1
+    same_key = clocks.save_op([("c1", state, False), ("c1", state, True)]).rows
+    assert clocks.save_op([]).statement.folded(dialect, same_key) is None

@@ -10,7 +10,8 @@ values are written and read exactly as SQLAlchemy would; only the per-call machi
 skipped. Database errors are translated into SQLAlchemy's exception classes
 (``IntegrityError``, ``OperationalError``, ...) the way a Core execution raises them.
 
-On PostgreSQL a sequence of writes goes out in one round trip (:func:`send`).
+A few rows of one INSERT become one multi-row statement (:meth:`Prepared.folded`); on
+PostgreSQL a sequence of writes goes out in one round trip (:func:`send`).
 """
 
 from __future__ import annotations
@@ -81,7 +82,9 @@ def _result_processor(kind: Any, dialect: Dialect) -> Callable[[Any], Any] | Non
     return processor
 
 
-def _repeat_values(sql: str, names: Sequence[str], rows: int, *, upsert: bool) -> str | None:
+def _repeat_values(sql: str, names: Sequence[str] | None, rows: int, *, upsert: bool) -> str | None:
+    """``sql`` with its VALUES tuple repeated ``rows`` times: named parameters renamed per
+    row (``names``), positional ones (``names`` None) repeated as they are."""
     head, found, rest = sql.partition(" VALUES (")
     if not found or not head.startswith("INSERT INTO "):
         return None
@@ -94,6 +97,9 @@ def _repeat_values(sql: str, names: Sequence[str], rows: int, *, upsert: bool) -
     if tail.strip() and not upsert:
         # ON CONFLICT of an unknown key: two rows with one key would fail in one statement
         return None
+    if names is None:
+        # positional: every parameter must be in the tuple, so the rows' values line up
+        return None if "?" in tail else f"{head} VALUES {', '.join([f'({inner})'] * rows)}{tail}"
     tuples = []
     for i in range(rows):
         row = inner
@@ -147,22 +153,46 @@ class Prepared:
         return found
 
     def multi_row(self, dialect: Dialect, rows: int) -> str | None:
-        """This INSERT with its VALUES tuple repeated for ``rows`` rows, the parameters of
-        row ``i`` named ``<name>__<i>`` (named parameter styles only); None when the
-        statement is not an ``INSERT ... VALUES (...)``; an upsert only with its ``key``
-        (:func:`send` folds its rows only when their keys differ: two rows with one key
-        cannot both be in one ``ON CONFLICT`` statement)."""
+        """This INSERT with its VALUES tuple repeated for ``rows`` rows (named parameters:
+        those of row ``i`` named ``<name>__<i>``; positional ones: in row order); None
+        when the statement is not an ``INSERT ... VALUES (...)`` of given values only; an
+        upsert only with its ``key`` (:meth:`folded` folds its rows only when their keys
+        differ: two rows with one key cannot both be in one ``ON CONFLICT`` statement)."""
         slot = (dialect.name, rows)
         if slot not in self._multi:
             compiled = self._for(dialect)
             names = [name for name, _, fixed in compiled.params if fixed is _GIVEN]
             all_given = len(names) == len(compiled.params)
             self._multi[slot] = (
-                None
-                if compiled.positional or not all_given
-                else _repeat_values(compiled.sql, names, rows, upsert=bool(self.key))
+                _repeat_values(
+                    compiled.sql,
+                    None if compiled.positional else names,
+                    rows,
+                    upsert=bool(self.key),
+                )
+                if all_given
+                else None
             )
         return self._multi[slot]
+
+    def folded(self, dialect: Dialect, rows: Sequence[Mapping[str, Any]]) -> tuple[str, Any] | None:
+        """
+        A few rows (2 to :data:`FOLD_MAX`) as one multi-row statement and its parameters:
+        one execution instead of one per row. None when they cannot be folded (one row,
+        a batch, a statement that is not a plain INSERT, an upsert hitting one key twice).
+        """
+        if not 1 < len(rows) <= FOLD_MAX:
+            return None
+        if self.key and len({tuple(r[k] for k in self.key) for r in rows}) != len(rows):
+            return None
+        multi = self.multi_row(dialect, len(rows))
+        if multi is None:
+            return None
+        compiled = self._for(dialect)
+        params = [self._params(compiled, r) for r in rows]
+        if compiled.positional:
+            return multi, tuple(v for row in params for v in row)
+        return multi, {f"{k}__{i}": v for i, row in enumerate(params) for k, v in row.items()}
 
     @staticmethod
     def _params(compiled: _Compiled, values: Mapping[str, Any]) -> Any:
@@ -201,11 +231,15 @@ class Prepared:
             return 0
         if len(rows) == 1:
             return self.run(conn, rows[0])
+        folded = self.folded(conn.dialect, rows)
         compiled = self._for(conn.dialect)
-        params = [self._params(compiled, r) for r in rows]
+        params: Any = folded[1] if folded else [self._params(compiled, r) for r in rows]
         cursor = _dbapi(conn).cursor()
         try:
-            cursor.executemany(compiled.sql, params)
+            if folded:
+                cursor.execute(folded[0], params)
+            else:
+                cursor.executemany(compiled.sql, params)
             return int(cursor.rowcount)
         except Exception as exc:
             raise self._error(conn, exc, params) from exc
@@ -287,25 +321,15 @@ def send(conn: Connection, ops: Sequence[Op]) -> list[int]:
                 last_sql = compiled.sql
                 cursor = raw.cursor()
                 cursors.append(cursor)
-                params = [op.statement._params(compiled, r) for r in op.rows]  # noqa: SLF001
-                multi = (
-                    op.statement.multi_row(conn.dialect, len(params))
-                    if 1 < len(params) <= FOLD_MAX
-                    else None
-                )
-                if multi is not None and op.statement.key:
-                    keys = {tuple(r[k] for k in op.statement.key) for r in op.rows}
-                    multi = multi if len(keys) == len(op.rows) else None
-                if len(params) == 1:
-                    cursor.execute(compiled.sql, params[0])
-                elif multi is not None:
-                    # one statement for all rows: one Bind/Execute instead of one per row
-                    merged = {
-                        f"{k}__{i}": v for i, row in enumerate(params) for k, v in row.items()
-                    }
-                    last_sql = multi
-                    cursor.execute(multi, merged)
+                # one statement for a few rows: one Bind/Execute instead of one per row
+                folded = op.statement.folded(conn.dialect, op.rows)
+                if folded is not None:
+                    last_sql = folded[0]
+                    cursor.execute(*folded)
+                elif len(op.rows) == 1:
+                    cursor.execute(compiled.sql, op.statement._params(compiled, op.rows[0]))  # noqa: SLF001
                 else:
+                    params = [op.statement._params(compiled, r) for r in op.rows]  # noqa: SLF001
                     cursor.executemany(compiled.sql, params)
                 counts[index] = cursor
         return [int(counts[i].rowcount) if i in counts else 0 for i in range(len(ops))]

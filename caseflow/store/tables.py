@@ -161,7 +161,9 @@ timers = Table(
     Column("last_error", Text, nullable=True),
     # (status, due_at, id): the sweep's claim walks the index in its ORDER BY, no sort
     Index(None, "status", "due_at", "id"),
-    Index(None, "case_id"),
+    # (case_id, status, due_at): one case's pending timers (a clock's cancel, the case's
+    # timers soonest first) without walking every pending timer (migration 0011)
+    Index(None, "case_id", "status", "due_at"),
 )
 
 clocks = Table(

@@ -127,6 +127,10 @@ def seed_vote(conn: sa.Connection) -> dict[str, list[dict[str, Any]]]:
                 "escalation_level": 0,
                 "assignee": None,
                 "history_count": 0,
+                # 0010's columns (a case with no clock: urgency 3)
+                "urgency": 3,
+                "next_due": None,
+                "parent_id": None,
             }
         ],
     )
