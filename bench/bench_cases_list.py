@@ -33,77 +33,40 @@ captured and explained (``EXPLAIN QUERY PLAN`` / ``EXPLAIN (ANALYZE, BUFFERS)``)
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import json
 import logging
 import os
 import random
-import secrets
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import structlog
 
 structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
-from sqlalchemy import create_engine, event  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import seeding  # noqa: E402
 
 from caseflow import listing  # noqa: E402
-from caseflow.definitions.registry import Registry, shipped_workflows_dir  # noqa: E402
 from caseflow.engine import Engine  # noqa: E402
 from caseflow.testing import MovableClock  # noqa: E402
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
 
     from sqlalchemy.engine import Engine as SAEngine
 
-PG_BASE_URL = os.environ.get(
-    "CASEFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 #: The shipped version of administrative_approval: the seeded rows must name one the engine knows.
-APPROVAL_VERSION = (
-    Registry.from_paths([shipped_workflows_dir() / "administrative_approval.yaml"])
-    .get("administrative_approval")
-    .version
-)
+APPROVAL_VERSION = seeding.shipped_version("administrative_approval")
 ORGS = ("hainan/lingshui/yingzhou", "hainan/lingshui/benhao", "hainan/haikou/longhua")
-CASE_COLUMNS = [
-    "id",
-    "workflow",
-    "workflow_version",
-    "state",
-    "status",
-    "data",
-    "org",
-    "business_key",
-    "row_version",
-    "created_at",
-    "updated_at",
-    "escalation_level",
-]
-CLOCK_COLUMNS = [
-    "case_id",
-    "name",
-    "phase",
-    "started_at",
-    "pauses",
-    "extensions",
-    "due_at",
-    "last_day",
-    "provisional",
-    "warn_at",
-    "warned_at",
-    "breached_at",
-    "escalation_step",
-    "stopped_at",
-]
 INCIDENT_COLUMNS = ["case_id", "timer_id", "action", "error", "attempts", "status", "opened_at"]
 FILTERS: dict[str, dict[str, Any]] = {
     "--overdue (per clock)": {"overdue_fast": True},
@@ -123,28 +86,6 @@ CLI_ARGS = {
 }
 
 
-@contextlib.contextmanager
-def database(kind: str) -> Iterator[str]:
-    if kind == "sqlite":
-        folder = tempfile.mkdtemp(prefix="caseflow-bench-list-")
-        try:
-            yield f"sqlite:///{folder}/cases.db"
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-        return
-    schema = f"cfbl_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = create_engine(PG_BASE_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    try:
-        sep = "&" if "?" in PG_BASE_URL else "?"
-        yield f"{PG_BASE_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
-
-
 class Seeder:
     """Rows of cases, clocks and incidents relative to ``now``, as the driver wants them."""
 
@@ -162,8 +103,8 @@ class Seeder:
 
     def day_end(self, days: int) -> tuple[dt.datetime, str]:
         """The end of the local day ``days`` from today (Asia/Shanghai is UTC+8)."""
-        local = (self.now + dt.timedelta(hours=8)).date() + dt.timedelta(days=days)
-        return dt.datetime(local.year, local.month, local.day, 16, tzinfo=dt.UTC), str(local)
+        local = (self.now + seeding.TZ_OFFSET).date() + dt.timedelta(days=days)
+        return seeding.day_end(local), str(local)
 
     def clock(self, case_id: str, name: str, kind: str, started: dt.datetime) -> tuple[Any, ...]:
         phase, pauses, due, last, warn, warned, breached, prov, stopped = (
@@ -232,46 +173,26 @@ class Seeder:
         return cases, clocks, incidents
 
 
+TABLES = ("cf_cases", "cf_clocks", "cf_incidents")
+
+
 def seed(db: SAEngine, n: int, now: dt.datetime, chunk: int = 50_000) -> dict[str, int]:
-    sqlite = db.dialect.name == "sqlite"
-    seeder = Seeder(sqlite, now, random.Random(20261123))
-    raw = db.raw_connection()
-    try:
-        driver: Any = raw.driver_connection
-        if sqlite:
-            driver.execute("PRAGMA synchronous=OFF")
+    seeder = Seeder(db.dialect.name == "sqlite", now, random.Random(20261123))
+
+    def chunks() -> Iterator[list[tuple[str, list[str], list[Any]]]]:
         for start in range(0, n, chunk):
             rows = seeder.chunk(start, min(chunk, n - start))
-            tables = zip(
-                ("cf_cases", "cf_clocks", "cf_incidents"),
-                (CASE_COLUMNS, CLOCK_COLUMNS, INCIDENT_COLUMNS),
-                rows,
-                strict=True,
+            yield list(
+                zip(
+                    TABLES,
+                    (seeding.CASE_COLUMNS, seeding.CLOCK_COLUMNS, INCIDENT_COLUMNS),
+                    rows,
+                    strict=True,
+                )
             )
-            if sqlite:
-                driver.execute("BEGIN")
-                for table, columns, values in tables:
-                    marks = ", ".join("?" * len(columns))
-                    driver.executemany(
-                        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", values
-                    )
-                driver.execute("COMMIT")
-            else:
-                with driver.cursor() as cur:
-                    for table, columns, values in tables:
-                        with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                            for row in values:
-                                copy.write_row(row)
-                driver.commit()
-        if sqlite:
-            driver.execute("ANALYZE")
-            driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        raw.close()
-    if not sqlite:
-        with db.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            for table in ("cf_cases", "cf_clocks", "cf_incidents"):
-                conn.exec_driver_sql(f"VACUUM ANALYZE {table}")
+
+    seeding.bulk_load(db, chunks())
+    seeding.analyze(db, TABLES)
     return seeder.counts
 
 
@@ -281,46 +202,6 @@ def first_page(engine: Engine, options: dict[str, Any]) -> list[listing.CaseRow]
         found = engine.overdue(limit=50)
         return listing.rows_for(engine, [c for c, _ in found])
     return listing.list_cases(engine, limit=50, **options)
-
-
-@contextlib.contextmanager
-def capture(db: SAEngine) -> Iterator[list[tuple[str, Any]]]:
-    seen: list[tuple[str, Any]] = []
-
-    def on_execute(_c: Any, _cur: Any, statement: str, parameters: Any, *_rest: Any) -> None:
-        seen.append((statement, parameters))
-
-    event.listen(db, "before_cursor_execute", on_execute)
-    try:
-        yield seen
-    finally:
-        event.remove(db, "before_cursor_execute", on_execute)
-
-
-def explain(db: SAEngine, statement: str, parameters: Any) -> list[str]:
-    pg = db.dialect.name == "postgresql"
-    prefix = "EXPLAIN (ANALYZE, BUFFERS) " if pg else "EXPLAIN QUERY PLAN "
-    with db.connect() as conn:
-        rows = conn.exec_driver_sql(prefix + statement, parameters).all()
-        conn.rollback()
-    if pg:
-        return [r[0] for r in rows]
-    depth: dict[int, int] = {0: 0}
-    lines = []
-    for node, parent, _unused, detail in rows:
-        depth[node] = depth.get(parent, 0) + 1
-        lines.append("  " * (depth[node] - 1) + detail)
-    return lines
-
-
-def timed(fn: Callable[[], Any], repeat: int) -> tuple[list[float], Any]:
-    result = fn()  # warm-up: compiled statements, caches
-    ms = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = fn()
-        ms.append((time.perf_counter() - t0) * 1000)
-    return ms, result
 
 
 def cli_ms(url: str, args: list[str], repeat: int) -> list[float]:
@@ -342,7 +223,7 @@ def fmt(ms: list[float]) -> str:
 
 def bench(kind: str, n: int, args: argparse.Namespace) -> None:
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    with database(kind) as url:
+    with seeding.database(kind, "list", "cfbl") as url:
         engine = Engine(url, clock=MovableClock(now), auto_upgrade=True)
         try:
             t0 = time.perf_counter()
@@ -350,8 +231,8 @@ def bench(kind: str, n: int, args: argparse.Namespace) -> None:
             print(f"\n=== {kind}, {n:,} cases (seeded in {time.perf_counter() - t0:.1f} s) ===")
             print("    " + ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items())))
             for label, options in FILTERS.items():
-                with capture(engine.db) as seen:
-                    ms, rows = timed(lambda o=options: first_page(engine, o), args.repeat)
+                with seeding.capture(engine.db) as seen:
+                    ms, rows = seeding.timed(lambda o=options: first_page(engine, o), args.repeat)
                 line = f"  {label:<28} {len(rows):>3} rows  in-process {fmt(ms)}"
                 if not args.no_cli:
                     line += f"   CLI {fmt(cli_ms(url, CLI_ARGS[label], args.cli_repeat))}"
@@ -362,7 +243,7 @@ def bench(kind: str, n: int, args: argparse.Namespace) -> None:
                         (s, p) for s, p in seen if s.lstrip().upper().startswith("SELECT")
                     )
                     print("      " + statement.replace("\n", " ")[:400])
-                    for plan_line in explain(engine.db, statement, parameters):
+                    for plan_line in seeding.explain(engine.db, statement, parameters):
                         print(f"      | {plan_line}")
         finally:
             engine.close()
@@ -399,7 +280,7 @@ def bench_migrate(kind: str, n: int) -> None:
         with open(files[-1], "w", encoding="utf-8") as out:  # noqa: PTH123
             out.write(PERMIT.format(v=v, intake=intake, check=check))
     clerk, ops = Actor("clerk", {"clerk"}), Actor("ops", {"operator"})
-    with database(kind) as url:
+    with seeding.database(kind, "list", "cfbl") as url:
         engine = Engine(
             url, workflows=files, clock=MovableClock("2026-09-21T09:00"), auto_upgrade=True
         )

@@ -34,21 +34,14 @@ start, imports, Engine setup, query). The overdue query is captured as the engin
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
-import importlib.metadata
 import json
 import logging
 import os
-import platform
 import random
-import secrets
-import shutil
-import sqlite3
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -61,20 +54,22 @@ import structlog
 # is a lazy structlog proxy that picks up the configuration when it is first used).
 structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
-from sqlalchemy import create_engine, event  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from caseflow.definitions.registry import Registry, shipped_workflows_dir  # noqa: E402
+import seeding  # noqa: E402
+
 from caseflow.engine import Engine  # noqa: E402
 from caseflow.store import tables as cf_tables  # noqa: E402
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
 
     from sqlalchemy.engine import Engine as SAEngine
 
 WORKFLOW = "administrative_approval"
 #: The shipped version: the seeded rows must name a version the engine knows.
-VERSION = Registry.from_paths([shipped_workflows_dir() / f"{WORKFLOW}.yaml"]).get(WORKFLOW).version
+VERSION = seeding.shipped_version(WORKFLOW)
+#: This benchmark's PostgreSQL (CASEFLOW_TEST_PG_URL is not read here).
 PG_BASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 INDEX = "ix_cf_clocks_phase_due_at_case_id"
 ORGS = (
@@ -85,7 +80,6 @@ ORGS = (
     "chongqing/jiangjin",
     "hubei/yichang/zigui",
 )
-TZ_OFFSET = dt.timedelta(hours=8)  # Asia/Shanghai (no DST): local midnight = 16:00 UTC
 
 # (name, weight, state, status, clocks); a clock is (name, kind) where kind is one of
 # stopped | future | overdue | paused.
@@ -142,75 +136,6 @@ PROFILES: tuple[tuple[str, float, str, str, tuple[tuple[str, str], ...]], ...] =
     ),
 )
 
-# the columns seeded, in the order of the generated tuples (any other column, e.g. one
-# added later, gets its default)
-CASE_COLUMNS = [
-    "id",
-    "workflow",
-    "workflow_version",
-    "state",
-    "status",
-    "data",
-    "org",
-    "business_key",
-    "row_version",
-    "created_at",
-    "updated_at",
-    "escalation_level",
-]
-CLOCK_COLUMNS = [
-    "case_id",
-    "name",
-    "phase",
-    "started_at",
-    "pauses",
-    "extensions",
-    "due_at",
-    "last_day",
-    "provisional",
-    "warn_at",
-    "warned_at",
-    "breached_at",
-    "escalation_step",
-    "stopped_at",
-]
-assert set(CASE_COLUMNS) <= set(cf_tables.cases.c.keys())
-assert set(CLOCK_COLUMNS) <= set(cf_tables.clocks.c.keys())
-
-
-# --------------------------------------------------------------------------------------
-# databases
-# --------------------------------------------------------------------------------------
-
-
-def pg_admin() -> SAEngine:
-    return create_engine(PG_BASE_URL, isolation_level="AUTOCOMMIT")
-
-
-@contextlib.contextmanager
-def database(kind: str) -> Iterator[str]:
-    """A fresh empty database of ``kind``; yields its URL and removes it afterwards."""
-    if kind == "sqlite":
-        tmp = tempfile.mkdtemp(prefix="caseflow-bench-overdue-")
-        try:
-            yield f"sqlite:///{tmp}/cases.db"
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        return
-    schema = f"cfbo_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = pg_admin()
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        try:
-            yield f"{PG_BASE_URL}?options=-csearch_path%3D{schema}"
-        finally:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    finally:
-        admin.dispose()
-
-
 # --------------------------------------------------------------------------------------
 # seeding
 # --------------------------------------------------------------------------------------
@@ -254,11 +179,6 @@ class Values:
         return int(value) if self.sqlite else value
 
 
-def _day_end(local_day: dt.date) -> dt.datetime:
-    """The end of a local day (Asia/Shanghai) as a UTC instant: the engine's due times."""
-    return dt.datetime(local_day.year, local_day.month, local_day.day, 16, tzinfo=dt.UTC)
-
-
 @dataclass
 class Generator:
     """Cases and their clocks, in chunks; deterministic for a seed."""
@@ -269,7 +189,7 @@ class Generator:
     counts: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
-        self.today = (self.now + TZ_OFFSET).date()
+        self.today = (self.now + seeding.TZ_OFFSET).date()
         self.datas = [
             self.values.json(
                 {"applicant": f"申请人{i}", "matter": "食品经营许可证核发", "delivery": "window"}
@@ -296,7 +216,7 @@ class Generator:
                 age = rng.randint(40, 730)
             start_day = self.today - dt.timedelta(days=age)
             created = (
-                _day_end(start_day)
+                seeding.day_end(start_day)
                 - dt.timedelta(hours=14)
                 + dt.timedelta(seconds=rng.randint(0, 36000), microseconds=rng.randint(0, 999_999))
             )
@@ -333,22 +253,22 @@ class Generator:
         pauses = self.empty
         if kind == "overdue":
             last = self.today - dt.timedelta(days=rng.randint(1, 60))
-            started = _day_end(last - dt.timedelta(days=limit)) - dt.timedelta(hours=6)
-            due = _day_end(last)
-            warn_at = v.day_end(_day_end(last - dt.timedelta(days=4)))
+            started = seeding.day_end(last - dt.timedelta(days=limit)) - dt.timedelta(hours=6)
+            due = seeding.day_end(last)
+            warn_at = v.day_end(seeding.day_end(last - dt.timedelta(days=4)))
             warned = v.when(due - dt.timedelta(days=4))
             breached = v.when(due + dt.timedelta(minutes=1))
             step = rng.randint(1, 2)
         elif kind == "future":
             last = self.today + dt.timedelta(days=rng.randint(1, 30))
-            started = max(created, _day_end(last - dt.timedelta(days=limit)))
-            due = _day_end(last)
+            started = max(created, seeding.day_end(last - dt.timedelta(days=limit)))
+            due = seeding.day_end(last)
             if clock == "decision":
-                warn_at = v.day_end(_day_end(last - dt.timedelta(days=4)))
+                warn_at = v.day_end(seeding.day_end(last - dt.timedelta(days=4)))
         else:  # stopped / paused: due when it was last scheduled
             last = start_day + dt.timedelta(days=limit)
             started = created
-            due = _day_end(last)
+            due = seeding.day_end(last)
             if kind == "stopped":
                 stopped = v.when(created + dt.timedelta(days=rng.randint(0, limit - 1)))
             else:
@@ -376,110 +296,26 @@ def seed(engine: Engine, n: int, chunk: int, rng_seed: int) -> tuple[Counter[str
     """Bulk-insert ``n`` cases with their clocks; returns what was made and the seconds."""
     t0 = time.perf_counter()
     gen = Generator(Values(engine.db), dt.datetime.now(dt.UTC), random.Random(rng_seed))
-    sqlite = engine.db.dialect.name == "sqlite"
-    raw = engine.db.raw_connection()
-    try:
-        driver: Any = raw.driver_connection
-        if sqlite:
-            driver.execute("PRAGMA synchronous=OFF")  # this loader connection only
-            driver.execute("PRAGMA cache_size=-262144")  # 256 MiB: index pages stay cached
-            case_sql = _insert_sql("cf_cases", CASE_COLUMNS)
-            clock_sql = _insert_sql("cf_clocks", CLOCK_COLUMNS)
-        done = 0
-        while done < n:
-            size = min(chunk, n - done)
-            cases, clocks = gen.chunk(size)
-            if sqlite:
-                driver.execute("BEGIN")
-                driver.executemany(case_sql, cases)
-                driver.executemany(clock_sql, clocks)
-                driver.execute("COMMIT")
-            else:
-                with driver.cursor() as cur:
-                    _copy(cur, "cf_cases", CASE_COLUMNS, cases)
-                    _copy(cur, "cf_clocks", CLOCK_COLUMNS, clocks)
-                driver.commit()
-            done += size
-    finally:
-        raw.close()
+
+    def chunks() -> Iterator[list[tuple[str, list[str], list[tuple[Any, ...]]]]]:
+        for done in range(0, n, chunk):
+            cases, clocks = gen.chunk(min(chunk, n - done))
+            yield [
+                ("cf_cases", seeding.CASE_COLUMNS, cases),
+                ("cf_clocks", seeding.CLOCK_COLUMNS, clocks),
+            ]
+
+    # 256 MiB of SQLite cache: index pages stay cached
+    seeding.bulk_load(engine.db, chunks(), pragmas=["cache_size=-262144"])
     seeded = time.perf_counter() - t0
-    analyze(engine.db)
+    seeding.analyze(engine.db)
     gen.counts["seconds: bulk insert"] = round(seeded)
     return gen.counts, time.perf_counter() - t0
-
-
-def _insert_sql(table: str, columns: list[str]) -> str:
-    names = ", ".join(f'"{c}"' for c in columns)
-    return f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})"
-
-
-def _copy(cur: Any, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-    names = ", ".join(f'"{c}"' for c in columns)
-    with cur.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
-def analyze(db: SAEngine) -> None:
-    if db.dialect.name == "sqlite":
-        raw = db.raw_connection()
-        try:
-            driver: Any = raw.driver_connection
-            driver.execute("ANALYZE")
-            driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        finally:
-            raw.close()
-        return
-    with db.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql("VACUUM ANALYZE cf_cases")
-        conn.exec_driver_sql("VACUUM ANALYZE cf_clocks")
 
 
 # --------------------------------------------------------------------------------------
 # measuring
 # --------------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def capture(db: SAEngine) -> Iterator[list[tuple[str, Any]]]:
-    """Statements and driver parameters sent while the block runs (an echo)."""
-    seen: list[tuple[str, Any]] = []
-
-    def on_execute(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
-        seen.append((statement, parameters))
-
-    event.listen(db, "before_cursor_execute", on_execute)
-    try:
-        yield seen
-    finally:
-        event.remove(db, "before_cursor_execute", on_execute)
-
-
-def explain(db: SAEngine, statement: str, parameters: Any) -> list[str]:
-    pg = db.dialect.name == "postgresql"
-    prefix = "EXPLAIN (ANALYZE, BUFFERS) " if pg else "EXPLAIN QUERY PLAN "
-    with db.connect() as conn:
-        rows = conn.exec_driver_sql(prefix + statement, parameters).all()
-        conn.rollback()
-    if pg:
-        return [r[0] for r in rows]
-    depth = {0: 0}
-    lines = []
-    for node, parent, _unused, detail in rows:
-        depth[node] = depth.get(parent, 0) + 1
-        lines.append(f"{'  ' * (depth[node] - 1)}{detail}")
-    return lines
-
-
-def timings(fn: Callable[[], Any], repeat: int, warmup: int = 3) -> list[float]:
-    for _ in range(warmup):
-        fn()
-    out = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t0) * 1000)
-    return out
 
 
 def summary(ms: list[float]) -> str:
@@ -510,27 +346,27 @@ def cli_command(url: str) -> list[str]:
 
 
 def bench(kind: str, n: int, args: argparse.Namespace) -> Result:
-    with database(kind) as url:
+    with seeding.database(kind, "overdue", "cfbo", PG_BASE_URL) as url:
         engine = Engine(url, auto_upgrade=True)
         try:
             counts, seed_s = seed(engine, n, args.chunk, args.seed)
             print(f"  [{kind} {n}: seeded in {seed_s:.0f} s]", flush=True)
-            with capture(engine.db) as sent:
+            with seeding.capture(engine.db) as sent:
                 found = engine.overdue(limit=50)
             assert len(found) == 50, len(found)
             dues = [view.due_at for _case, view in found]
             assert dues == sorted(dues) and all(d is not None for d in dues), dues
             assert all(view.status == "breached" for _case, view in found)
             statement, params = next((s, p) for s, p in sent if "cf_clocks" in s)
-            plan = explain(engine.db, statement, params)
-            engine_ms = timings(lambda: engine.overdue(limit=50), args.repeat)
+            plan = seeding.explain(engine.db, statement, params)
+            engine_ms, _ = seeding.timed(lambda: engine.overdue(limit=50), args.repeat, warmup=3)
 
             def query_only() -> None:
                 with engine.db.connect() as conn:
                     conn.exec_driver_sql(statement, params).all()
                     conn.rollback()
 
-            query_ms = timings(query_only, args.repeat)
+            query_ms, _ = seeding.timed(query_only, args.repeat, warmup=3)
             cli_ms: list[float] = []
             cli_error = ""
             if not args.no_cli:
@@ -596,34 +432,6 @@ def print_result(res: Result) -> None:
 # --------------------------------------------------------------------------------------
 
 
-def _version(dist: str) -> str:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return "-"
-
-
-def machine_info(with_pg: bool) -> list[str]:
-    ncpu = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    lines = [
-        f"nproc: {ncpu}; {platform.platform()}",
-        f"Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}; "
-        + ", ".join(f"{d} {_version(d)}" for d in ("SQLAlchemy", "psycopg", "caseflow")),
-    ]
-    if with_pg:
-        try:
-            admin = pg_admin()
-            with admin.connect() as conn:
-                v = conn.exec_driver_sql("SHOW server_version").scalar_one()
-                wm = conn.exec_driver_sql("SHOW work_mem").scalar_one()
-                sb = conn.exec_driver_sql("SHOW shared_buffers").scalar_one()
-            admin.dispose()
-            lines.append(f"PostgreSQL {v} (work_mem={wm}, shared_buffers={sb})")
-        except Exception as exc:  # noqa: BLE001
-            lines.append(f"PostgreSQL: unreachable ({exc.__class__.__name__})")
-    return lines
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").strip().split("\n\n")[0])
     parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
@@ -642,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
-    for line in machine_info("postgres" in kinds):
+    for line in seeding.machine_info("postgres" in kinds, PG_BASE_URL, pg_may_be_down=True):
         print(line)
     print("load average at start: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     results = []

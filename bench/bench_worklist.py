@@ -49,19 +49,13 @@ at most ``offset + limit`` rows per target, or of the page, is expected).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
-import importlib.metadata
 import logging
 import math
 import os
-import platform
 import re
-import secrets
-import shutil
-import sqlite3
 import statistics
-import tempfile
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,10 +66,12 @@ import structlog
 # Log calls must be filtered at WARNING *before* the engine is created.
 structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import seeding  # noqa: E402
 from sqlalchemy import (  # noqa: E402
     case,
     create_engine,
-    event,
     func,
     or_,
     select,
@@ -84,20 +80,16 @@ from sqlalchemy import (  # noqa: E402
 )
 
 from caseflow import Actor, Engine  # noqa: E402
-from caseflow.definitions.registry import Registry, shipped_workflows_dir  # noqa: E402
 from caseflow.store import tables as cf_tables  # noqa: E402
 from caseflow.testing import MovableClock  # noqa: E402
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
 
     from sqlalchemy.engine import Engine as SAEngine
     from sqlalchemy.sql import CompoundSelect, Select
     from sqlalchemy.sql.elements import ColumnElement
 
-PG_BASE_URL = os.environ.get(
-    "CASEFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 ROOT = Path(__file__).resolve().parent.parent
 ORG_TREE = ROOT / "workflows" / "orgs" / "jiaoling.yaml"
 UNIT = "jiaoling/shuiwu"
@@ -133,36 +125,6 @@ assert sum(MIX.values()) == 1000
 APPROVAL_STATES = ("accepted", "expert_review", "under_review")
 HOTLINE_STATES = ("handling", "rectification", "referred")
 PAGE, LATER_OFFSET = 50, 200
-
-
-# --------------------------------------------------------------------------------------
-# databases
-# --------------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def database(kind: str) -> Iterator[str]:
-    """A fresh empty database of ``kind``; yields its URL and removes it afterwards."""
-    if kind == "sqlite":
-        folder = tempfile.mkdtemp(prefix="caseflow-bench-worklist-")
-        try:
-            yield f"sqlite:///{folder}/cases.db"
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-        return
-    schema = f"cfbw_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = create_engine(PG_BASE_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        try:
-            sep = "&" if "?" in PG_BASE_URL else "?"
-            yield f"{PG_BASE_URL}{sep}options=-csearch_path%3D{schema}"
-        finally:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    finally:
-        admin.dispose()
 
 
 # --------------------------------------------------------------------------------------
@@ -246,10 +208,6 @@ def _values(rows: list[tuple[Any, ...]]) -> str:
     return ", ".join("(" + ", ".join(lit(v) for v in row) + ")" for row in rows)
 
 
-def _names(columns: list[str]) -> str:
-    return ", ".join(f'"{col}"' for col in columns)
-
-
 def clone_sql(d: Dialect, templates: dict[str, str], clones: int) -> tuple[str, str]:
     """The two INSERT ... SELECT statements (cases, clocks) making ``clones`` clones."""
     lo, bands = 0, []
@@ -287,7 +245,7 @@ def clone_sql(d: Dialect, templates: dict[str, str], clones: int) -> tuple[str, 
     names = [col.name for col in cf_tables.cases.columns]
     cases_sql = (
         prelude
-        + f"INSERT INTO cf_cases ({_names(names)}) SELECT "
+        + f"INSERT INTO cf_cases ({seeding.quoted_names(names)}) SELECT "
         + ", ".join(case_values.get(col, f't."{col}"') for col in names)
         + " FROM x JOIN cf_cases t ON t.id = x.tid ORDER BY x.n"
     )
@@ -305,7 +263,7 @@ def clone_sql(d: Dialect, templates: dict[str, str], clones: int) -> tuple[str, 
     names = [col.name for col in cf_tables.clocks.columns]
     clocks_sql = (
         prelude
-        + f"INSERT INTO cf_clocks ({_names(names)}) SELECT "
+        + f"INSERT INTO cf_clocks ({seeding.quoted_names(names)}) SELECT "
         + ", ".join(clock_values.get(col, f'k."{col}"') for col in names)
         + " FROM x JOIN cf_cases t ON t.id = x.tid JOIN cf_clocks k ON k.case_id = t.id"
         + " ORDER BY x.n"
@@ -324,7 +282,7 @@ def seed(engine: Engine, n: int) -> tuple[dict[str, int], float]:
             conn.exec_driver_sql("PRAGMA cache_size=-262144")  # 256 MiB for the index builds
         conn.execute(text(cases_sql))
         conn.execute(text(clocks_sql))
-    analyze(engine.db)
+    seeding.analyze(engine.db)
     seconds = time.perf_counter() - t0
     t = cf_tables.cases
     with engine.db.connect() as conn:
@@ -342,21 +300,6 @@ def seed(engine: Engine, n: int) -> tuple[dict[str, int], float]:
             ).scalar_one()
         )
     return made, seconds
-
-
-def analyze(db: SAEngine) -> None:
-    if db.dialect.name == "sqlite":  # on the driver connection: outside any transaction
-        raw = db.raw_connection()
-        try:
-            driver: Any = raw.driver_connection
-            driver.execute("ANALYZE")
-            driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        finally:
-            raw.close()
-        return
-    with db.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql("VACUUM ANALYZE cf_cases")
-        conn.exec_driver_sql("VACUUM ANALYZE cf_clocks")
 
 
 # --------------------------------------------------------------------------------------
@@ -433,37 +376,6 @@ def floor_counts(versions: dict[str, int], *, by_org: bool = False) -> CompoundS
 # --------------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def capture(db: SAEngine) -> Iterator[list[tuple[str, Any]]]:
-    """Statements and driver parameters sent while the block runs."""
-    seen: list[tuple[str, Any]] = []
-
-    def on_execute(_c: Any, _cur: Any, statement: str, parameters: Any, *_rest: Any) -> None:
-        seen.append((statement, parameters))
-
-    event.listen(db, "before_cursor_execute", on_execute)
-    try:
-        yield seen
-    finally:
-        event.remove(db, "before_cursor_execute", on_execute)
-
-
-def explain(db: SAEngine, statement: str, parameters: Any) -> list[str]:
-    pg = db.dialect.name == "postgresql"
-    prefix = "EXPLAIN (ANALYZE, BUFFERS) " if pg else "EXPLAIN QUERY PLAN "
-    with db.connect() as conn:
-        rows = conn.exec_driver_sql(prefix + statement, parameters).all()
-        conn.rollback()
-    if pg:
-        return [r[0] for r in rows]
-    depth: dict[int, int] = {0: 0}
-    lines = []
-    for node, parent, _unused, detail in rows:
-        depth[node] = depth.get(parent, 0) + 1
-        lines.append("  " * (depth[node] - 1) + detail)
-    return lines
-
-
 def plan_verdict(plan: list[str]) -> str:
     """What the plan does with cf_cases: the indexes it uses, full scans, sorts."""
     joined = "\n".join(plan)
@@ -535,17 +447,14 @@ def check_same(m: Measure, got: Any, floor_rows: list[Any]) -> None:
 def bench(kind: str, n: int, rounds: int) -> Result:
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     load0 = os.getloadavg()[0]
-    with database(kind) as url:
+    with seeding.database(kind, "worklist", "cfbw") as url:
         engine = Engine(url, clock=MovableClock(now), auto_upgrade=True)
         plain = create_engine(url)  # the floor's: no caseflow events, no pragmas
         try:
             made, seed_s = seed(engine, n)
             print(f"\n=== {kind}, {n:,} cases: seeded in {seed_s:.1f} s ===", flush=True)
             print("    " + ", ".join(f"{k} {v:,}" for k, v in sorted(made.items())))
-            versions = {
-                w: Registry.from_paths([shipped_workflows_dir() / f"{w}.yaml"]).get(w).version
-                for w in (APPROVAL, HOTLINE)
-            }
+            versions = {w: seeding.shipped_version(w) for w in (APPROVAL, HOTLINE)}
             measures = [
                 Measure(
                     "worklist, first page",
@@ -579,14 +488,14 @@ def bench(kind: str, n: int, rounds: int) -> Result:
                 ),
             ]
             for m in measures:
-                with capture(engine.db) as seen:
+                with seeding.capture(engine.db) as seen:
                     got = m.engine_call()
                 check_same(m, got, run_floor(plain, m.floor))
                 statement, params = next(
                     (s, p) for s, p in seen if "FROM cf_cases" in s and m.marker in s
                 )
                 m.statement = " ".join(statement.split())
-                m.plan = explain(engine.db, statement, params)
+                m.plan = seeding.explain(engine.db, statement, params)
                 m.verdict = plan_verdict(m.plan)
             for r in range(rounds + 2):  # ABAB: caseflow, floor, caseflow, floor, ...
                 for m in measures:
@@ -639,33 +548,6 @@ def markdown(results: list[Result]) -> list[str]:
     return lines
 
 
-def _version(dist: str) -> str:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return "-"
-
-
-def machine_info(with_pg: bool) -> list[str]:
-    ncpu = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    lines = [
-        f"nproc: {ncpu}; {platform.platform()}",
-        f"Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}; "
-        + ", ".join(f"{d} {_version(d)}" for d in ("SQLAlchemy", "psycopg", "caseflow")),
-    ]
-    if with_pg:
-        admin = create_engine(PG_BASE_URL)
-        try:
-            with admin.connect() as conn:
-                version = conn.exec_driver_sql("SHOW server_version").scalar_one()
-                work_mem = conn.exec_driver_sql("SHOW work_mem").scalar_one()
-                buffers = conn.exec_driver_sql("SHOW shared_buffers").scalar_one()
-            lines.append(f"PostgreSQL {version} (work_mem={work_mem}, shared_buffers={buffers})")
-        finally:
-            admin.dispose()
-    return lines
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").strip().split("\n\n")[0])
     parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
@@ -681,7 +563,7 @@ def main(argv: list[str] | None = None) -> int:
     kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
 
     t0 = time.perf_counter()
-    for line in machine_info("postgres" in kinds):
+    for line in seeding.machine_info("postgres" in kinds):
         print(line)
     print("load average at start: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     results = []

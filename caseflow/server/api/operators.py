@@ -11,7 +11,7 @@ take yet.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fastapi import APIRouter, Response
 
@@ -28,11 +28,14 @@ from caseflow.server.models import (
 from caseflow.server.problems import openapi_responses
 
 if TYPE_CHECKING:
-    from caseflow.cases import Case
+    from collections.abc import Callable
+
+    from caseflow.cases import Actor, Case
     from caseflow.engine import Engine
 
 router = APIRouter(prefix="/api/v1/cases/{case_id}/operator", tags=["operators"])
 RESPONSES = openapi_responses(400, 401, 403, 404, 409, 412, 422, 500, 503)
+CommandT = TypeVar("CommandT", bound=c.CaseCommand)
 
 
 def _done(response: Response, case: Case) -> dict[str, Any]:
@@ -43,6 +46,38 @@ def _done(response: Response, case: Case) -> dict[str, Any]:
 def _run(engine: Engine, command: c.Command) -> Case:
     result: Case = engine.run(command)
     return result
+
+
+def _command(
+    kind: Callable[..., CommandT],
+    case_id: str,
+    body: OperatorRequest | RetryRequest,
+    actor: Actor,
+    version: int | None,
+    idempotency_key: str | None,
+    **fields: Any,
+) -> CommandT:
+    """The command ``kind`` on the case, with the body's reason and the caller's guards."""
+    return kind(
+        case_id=case_id,
+        reason=body.reason,
+        actor=actor,
+        expected_version=expected(version, body.expected_version),
+        idempotency_key=idempotency_key,
+        **fields,
+    )
+
+
+def _resolved(
+    response: Response, engine: Engine, case_id: str, command: c.ResolveIncidents, *, run_now: bool
+) -> dict[str, Any]:
+    """Runs ``command`` (retry or skip): how many incidents it resolved, and the case."""
+    ids: list[int] = engine.run(command)
+    if ids and run_now:  # as Engine.retry does
+        engine.fire_due()
+    case = engine.get(case_id)
+    response.headers["ETag"] = etag(case.version)
+    return {"resolved": len(ids), "case": case.to_dict()}
 
 
 @router.post("/suspend", response_model=CaseOut, responses=RESPONSES, summary="Suspend")
@@ -56,13 +91,7 @@ def suspend(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """``Engine.suspend``: events are refused and the case's clocks pause."""
-    command = c.Suspend(
-        case_id=case_id,
-        reason=body.reason,
-        actor=actor,
-        expected_version=expected(version, body.expected_version),
-        idempotency_key=idempotency_key,
-    )
+    command = _command(c.Suspend, case_id, body, actor, version, idempotency_key)
     return _done(response, _run(engine, command))
 
 
@@ -77,13 +106,7 @@ def resume(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """``Engine.resume``: the clocks run again (the suspended days not counted)."""
-    command = c.Resume(
-        case_id=case_id,
-        reason=body.reason,
-        actor=actor,
-        expected_version=expected(version, body.expected_version),
-        idempotency_key=idempotency_key,
-    )
+    command = _command(c.Resume, case_id, body, actor, version, idempotency_key)
     return _done(response, _run(engine, command))
 
 
@@ -98,13 +121,8 @@ def move(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """``Engine.move``: any state, bypassing events and guards; clocks follow the move."""
-    command = c.Move(
-        case_id=case_id,
-        to_state=body.to_state,
-        reason=body.reason,
-        actor=actor,
-        expected_version=expected(version, body.expected_version),
-        idempotency_key=idempotency_key,
+    command = _command(
+        c.Move, case_id, body, actor, version, idempotency_key, to_state=body.to_state
     )
     return _done(response, _run(engine, command))
 
@@ -120,14 +138,15 @@ def reassign(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """``Engine.reassign``: another org unit and/or person."""
-    command = c.Reassign(
-        case_id=case_id,
+    command = _command(
+        c.Reassign,
+        case_id,
+        body,
+        actor,
+        version,
+        idempotency_key,
         org=body.org,
         assignee=body.assignee,
-        reason=body.reason,
-        actor=actor,
-        expected_version=expected(version, body.expected_version),
-        idempotency_key=idempotency_key,
     )
     return _done(response, _run(engine, command))
 
@@ -143,13 +162,7 @@ def cancel(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """``Engine.cancel``: the case ends here; its clocks stop and its timers go."""
-    command = c.Cancel(
-        case_id=case_id,
-        reason=body.reason,
-        actor=actor,
-        expected_version=expected(version, body.expected_version),
-        idempotency_key=idempotency_key,
-    )
+    command = _command(c.Cancel, case_id, body, actor, version, idempotency_key)
     return _done(response, _run(engine, command))
 
 
@@ -168,20 +181,10 @@ def retry(
     ``run_now`` is false, run due timers now. ``resolved``: incidents re-armed (0: none).
     """
     body = body or RetryRequest()
-    command = c.ResolveIncidents(
-        case_id=case_id,
-        retry=True,
-        reason=body.reason,
-        actor=actor,
-        expected_version=expected(version, body.expected_version),
-        idempotency_key=idempotency_key,
+    command = _command(
+        c.ResolveIncidents, case_id, body, actor, version, idempotency_key, retry=True
     )
-    ids: list[int] = engine.run(command)
-    if ids and body.run_now:  # as Engine.retry does
-        engine.fire_due()
-    case = engine.get(case_id)
-    response.headers["ETag"] = etag(case.version)
-    return {"resolved": len(ids), "case": case.to_dict()}
+    return _resolved(response, engine, case_id, command, run_now=body.run_now)
 
 
 @router.post("/skip", response_model=ResolvedOut, responses=RESPONSES, summary="Skip")
@@ -195,15 +198,7 @@ def skip(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """``Engine.skip``: give up on the failed actions; the case is no longer stuck."""
-    command = c.ResolveIncidents(
-        case_id=case_id,
-        retry=False,
-        reason=body.reason,
-        actor=actor,
-        expected_version=expected(version, body.expected_version),
-        idempotency_key=idempotency_key,
+    command = _command(
+        c.ResolveIncidents, case_id, body, actor, version, idempotency_key, retry=False
     )
-    ids: list[int] = engine.run(command)
-    case = engine.get(case_id)
-    response.headers["ETag"] = etag(case.version)
-    return {"resolved": len(ids), "case": case.to_dict()}
+    return _resolved(response, engine, case_id, command, run_now=False)

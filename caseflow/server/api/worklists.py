@@ -40,7 +40,9 @@ from caseflow.server.models import (
 from caseflow.server.problems import openapi_responses
 
 if TYPE_CHECKING:
-    from caseflow.cases import Case
+    from collections.abc import Callable
+
+    from caseflow.cases import Actor, Case
 
 router = APIRouter(prefix="/api/v1", tags=["worklists"])
 
@@ -137,6 +139,28 @@ def _done(response: Response, case: Case) -> dict[str, Any]:
     return case.to_dict()
 
 
+def _task(
+    response: Response,
+    act: Callable[..., Case],
+    case_id: str,
+    body: TaskRequest,
+    actor: Actor,
+    version: int | None,
+    idempotency_key: str | None,
+    *to: str,
+) -> dict[str, Any]:
+    """``act`` (claim, assign, delegate, release, with ``to`` for a hand-over) on the case,
+    with the caller's guards."""
+    case = act(
+        case_id,
+        *to,
+        actor=actor,
+        expected_version=expected(version, body.expected_version),
+        idempotency_key=idempotency_key,
+    )
+    return _done(response, case)
+
+
 @router.post(
     "/cases/{case_id}/claim", response_model=CaseOut, responses=TASKS, summary="Claim a case"
 )
@@ -153,14 +177,9 @@ def claim(
     ``Engine.claim``: the caller takes an unassigned case of a state they work on; it
     leaves the others' worklists. Already claimed by someone else: 409 naming them.
     """
-    body = body or TaskRequest()
-    case = engine.claim(
-        case_id,
-        actor=actor,
-        expected_version=expected(version, body.expected_version),
-        idempotency_key=idempotency_key,
+    return _task(
+        response, engine.claim, case_id, body or TaskRequest(), actor, version, idempotency_key
     )
-    return _done(response, case)
 
 
 @router.post(
@@ -176,14 +195,7 @@ def assign(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """``Engine.assign``: a supervisor (or operator) gives the case to the person ``to``."""
-    case = engine.assign(
-        case_id,
-        body.to,
-        actor=actor,
-        expected_version=expected(version, body.expected_version),
-        idempotency_key=idempotency_key,
-    )
-    return _done(response, case)
+    return _task(response, engine.assign, case_id, body, actor, version, idempotency_key, body.to)
 
 
 @router.post(
@@ -202,14 +214,7 @@ def delegate(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """``Engine.delegate``: the case's assignee hands it to the person ``to``."""
-    case = engine.delegate(
-        case_id,
-        body.to,
-        actor=actor,
-        expected_version=expected(version, body.expected_version),
-        idempotency_key=idempotency_key,
-    )
-    return _done(response, case)
+    return _task(response, engine.delegate, case_id, body, actor, version, idempotency_key, body.to)
 
 
 @router.post(
@@ -228,14 +233,9 @@ def release(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """``Engine.release``: the assignee (or a supervisor) gives the case back to the pool."""
-    body = body or TaskRequest()
-    case = engine.release(
-        case_id,
-        actor=actor,
-        expected_version=expected(version, body.expected_version),
-        idempotency_key=idempotency_key,
+    return _task(
+        response, engine.release, case_id, body or TaskRequest(), actor, version, idempotency_key
     )
-    return _done(response, case)
 
 
 @router.post(
