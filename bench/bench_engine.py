@@ -88,6 +88,10 @@ from sqlalchemy import (  # noqa: E402
 )
 from sqlalchemy import event as sa_event  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import seeding  # noqa: E402
+
 from caseflow.cases import Actor  # noqa: E402
 from caseflow.definitions.registry import Registry, shipped_workflows_dir  # noqa: E402
 from caseflow.engine import Engine  # noqa: E402
@@ -159,20 +163,8 @@ FLOOR_MD = MetaData(naming_convention=dict(cf_tables.metadata.naming_convention)
 _RENAMES = {cf_tables.cases.name: "bench_cases", cf_tables.history.name: "bench_history"}
 B_CASES = clone_table(cf_tables.cases, FLOOR_MD, "bench_cases", _RENAMES)
 B_HISTORY = clone_table(cf_tables.history, FLOOR_MD, "bench_history", _RENAMES)
-_CASE_COLS = [
-    "id",
-    "workflow",
-    "workflow_version",
-    "state",
-    "status",
-    "data",
-    "org",
-    "row_version",
-    "created_at",
-    "updated_at",
-    "business_key",
-    "escalation_level",
-]
+# the case columns the floor reads back (seeding's list: row[8] is row_version)
+_CASE_COLS = seeding.CASE_COLUMNS
 _SELECT_CASE = select(*[B_CASES.c[n] for n in _CASE_COLS]).where(B_CASES.c.id == bindparam("p_id"))
 # no .values(): the SET clause comes from the parameter keys at execution time
 _UPDATE_CASE = update(B_CASES).where(
@@ -239,7 +231,7 @@ class Floor:
             row = conn.execute(_SELECT_CASE, {"p_id": case_id}).first()
             if row is None:
                 raise LookupError(case_id)
-            state, status, data, org, version = row[3], row[4], row[5], row[6], row[7]
+            state, status, data, org, version = row[3], row[4], row[5], row[6], row[8]
             if event == "decide":
                 target = (
                     "approved" if payload and payload.get("decision") == "approve" else "rejected"

@@ -11,7 +11,7 @@ take yet.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from fastapi import APIRouter, Response
 
@@ -28,14 +28,11 @@ from caseflow.server.models import (
 from caseflow.server.problems import openapi_responses
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from caseflow.cases import Actor, Case
     from caseflow.engine import Engine
 
 router = APIRouter(prefix="/api/v1/cases/{case_id}/operator", tags=["operators"])
 RESPONSES = openapi_responses(400, 401, 403, 404, 409, 412, 422, 500, 503)
-CommandT = TypeVar("CommandT", bound=c.CaseCommand)
 
 
 def _done(response: Response, case: Case) -> dict[str, Any]:
@@ -48,23 +45,30 @@ def _run(engine: Engine, command: c.Command) -> Case:
     return result
 
 
-def _command(
-    kind: Callable[..., CommandT],
+class _Guards(TypedDict):
+    """What every operator command carries besides its own fields."""
+
+    case_id: str
+    reason: str
+    actor: Actor
+    expected_version: int | None
+    idempotency_key: str | None
+
+
+def _guards(
     case_id: str,
     body: OperatorRequest | RetryRequest,
     actor: Actor,
     version: int | None,
     idempotency_key: str | None,
-    **fields: Any,
-) -> CommandT:
-    """The command ``kind`` on the case, with the body's reason and the caller's guards."""
-    return kind(
+) -> _Guards:
+    """The case, the body's reason and the caller's guards (``If-Match``, the key)."""
+    return _Guards(
         case_id=case_id,
         reason=body.reason,
         actor=actor,
         expected_version=expected(version, body.expected_version),
         idempotency_key=idempotency_key,
-        **fields,
     )
 
 
@@ -91,7 +95,7 @@ def suspend(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """``Engine.suspend``: events are refused and the case's clocks pause."""
-    command = _command(c.Suspend, case_id, body, actor, version, idempotency_key)
+    command = c.Suspend(**_guards(case_id, body, actor, version, idempotency_key))
     return _done(response, _run(engine, command))
 
 
@@ -106,7 +110,7 @@ def resume(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """``Engine.resume``: the clocks run again (the suspended days not counted)."""
-    command = _command(c.Resume, case_id, body, actor, version, idempotency_key)
+    command = c.Resume(**_guards(case_id, body, actor, version, idempotency_key))
     return _done(response, _run(engine, command))
 
 
@@ -121,8 +125,8 @@ def move(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """``Engine.move``: any state, bypassing events and guards; clocks follow the move."""
-    command = _command(
-        c.Move, case_id, body, actor, version, idempotency_key, to_state=body.to_state
+    command = c.Move(
+        **_guards(case_id, body, actor, version, idempotency_key), to_state=body.to_state
     )
     return _done(response, _run(engine, command))
 
@@ -138,13 +142,8 @@ def reassign(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """``Engine.reassign``: another org unit and/or person."""
-    command = _command(
-        c.Reassign,
-        case_id,
-        body,
-        actor,
-        version,
-        idempotency_key,
+    command = c.Reassign(
+        **_guards(case_id, body, actor, version, idempotency_key),
         org=body.org,
         assignee=body.assignee,
     )
@@ -162,7 +161,7 @@ def cancel(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """``Engine.cancel``: the case ends here; its clocks stop and its timers go."""
-    command = _command(c.Cancel, case_id, body, actor, version, idempotency_key)
+    command = c.Cancel(**_guards(case_id, body, actor, version, idempotency_key))
     return _done(response, _run(engine, command))
 
 
@@ -181,8 +180,8 @@ def retry(
     ``run_now`` is false, run due timers now. ``resolved``: incidents re-armed (0: none).
     """
     body = body or RetryRequest()
-    command = _command(
-        c.ResolveIncidents, case_id, body, actor, version, idempotency_key, retry=True
+    command = c.ResolveIncidents(
+        **_guards(case_id, body, actor, version, idempotency_key), retry=True
     )
     return _resolved(response, engine, case_id, command, run_now=body.run_now)
 
@@ -198,7 +197,7 @@ def skip(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """``Engine.skip``: give up on the failed actions; the case is no longer stuck."""
-    command = _command(
-        c.ResolveIncidents, case_id, body, actor, version, idempotency_key, retry=False
+    command = c.ResolveIncidents(
+        **_guards(case_id, body, actor, version, idempotency_key), retry=False
     )
     return _resolved(response, engine, case_id, command, run_now=False)

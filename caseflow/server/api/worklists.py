@@ -11,7 +11,7 @@ callers claiming at once: one wins, the other gets 409 naming who has it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel
@@ -40,8 +40,6 @@ from caseflow.server.models import (
 from caseflow.server.problems import openapi_responses
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from caseflow.cases import Actor, Case
 
 router = APIRouter(prefix="/api/v1", tags=["worklists"])
@@ -139,26 +137,22 @@ def _done(response: Response, case: Case) -> dict[str, Any]:
     return case.to_dict()
 
 
-def _task(
-    response: Response,
-    act: Callable[..., Case],
-    case_id: str,
-    body: TaskRequest,
-    actor: Actor,
-    version: int | None,
-    idempotency_key: str | None,
-    *to: str,
-) -> dict[str, Any]:
-    """``act`` (claim, assign, delegate, release, with ``to`` for a hand-over) on the case,
-    with the caller's guards."""
-    case = act(
-        case_id,
-        *to,
+class _Guards(TypedDict):
+    """The caller's guards on a task command: who, ``If-Match``, the key."""
+
+    actor: Actor
+    expected_version: int | None
+    idempotency_key: str | None
+
+
+def _guards(
+    body: TaskRequest, actor: Actor, version: int | None, idempotency_key: str | None
+) -> _Guards:
+    return _Guards(
         actor=actor,
         expected_version=expected(version, body.expected_version),
         idempotency_key=idempotency_key,
     )
-    return _done(response, case)
 
 
 @router.post(
@@ -177,9 +171,8 @@ def claim(
     ``Engine.claim``: the caller takes an unassigned case of a state they work on; it
     leaves the others' worklists. Already claimed by someone else: 409 naming them.
     """
-    return _task(
-        response, engine.claim, case_id, body or TaskRequest(), actor, version, idempotency_key
-    )
+    guards = _guards(body or TaskRequest(), actor, version, idempotency_key)
+    return _done(response, engine.claim(case_id, **guards))
 
 
 @router.post(
@@ -195,7 +188,8 @@ def assign(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """``Engine.assign``: a supervisor (or operator) gives the case to the person ``to``."""
-    return _task(response, engine.assign, case_id, body, actor, version, idempotency_key, body.to)
+    guards = _guards(body, actor, version, idempotency_key)
+    return _done(response, engine.assign(case_id, body.to, **guards))
 
 
 @router.post(
@@ -214,7 +208,8 @@ def delegate(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """``Engine.delegate``: the case's assignee hands it to the person ``to``."""
-    return _task(response, engine.delegate, case_id, body, actor, version, idempotency_key, body.to)
+    guards = _guards(body, actor, version, idempotency_key)
+    return _done(response, engine.delegate(case_id, body.to, **guards))
 
 
 @router.post(
@@ -233,9 +228,8 @@ def release(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """``Engine.release``: the assignee (or a supervisor) gives the case back to the pool."""
-    return _task(
-        response, engine.release, case_id, body or TaskRequest(), actor, version, idempotency_key
-    )
+    guards = _guards(body or TaskRequest(), actor, version, idempotency_key)
+    return _done(response, engine.release(case_id, **guards))
 
 
 @router.post(
