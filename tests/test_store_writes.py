@@ -12,8 +12,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from caseflow import Actor, Engine
 from caseflow.cases import HistoryEntry
-from caseflow.clocks.runtime import ClockState
-from caseflow.store import clocks, fast, history
+from caseflow.clocks.runtime import ClockState, TimerSpec
+from caseflow.store import clocks, fast, history, timers
 from caseflow.store.tables import clocks as clock_table
 
 CLERK = Actor("clerk-7", {"window_clerk"}, "hainan/haikou/longhua")
@@ -115,3 +115,25 @@ def test_sqlite_folds_rows_with_positional_parameters():
     assert params[len(params) // 2 :].count("c2") == 1
     same_key = clocks.save_op([("c1", state, False), ("c1", state, True)]).rows
     assert clocks.save_op([]).statement.folded(dialect, same_key) is None
+
+
+def test_stopping_a_clock_reads_only_its_own_cases_timers(engine: Engine):
+    """Cancelling a stopped clock's timers is planned on the case's timers (index
+    ``(case_id, status, due_at)``), not on the sweep's index over every pending timer of
+    every case: its cost must not grow with the number of open cases."""
+    busy = engine.start("administrative_approval", data=DATA, actor=CLERK)
+    case = engine.start("administrative_approval", data=DATA, actor=CLERK)
+    at = dt.datetime(2026, 12, 9, 16, 0, tzinfo=dt.UTC)
+    crowd = [
+        (busy.id, TimerSpec("breach", "decision", at + dt.timedelta(minutes=n))) for n in range(400)
+    ]
+    with engine.ctx.db.write() as conn:
+        timers.arm(conn, crowd, at)
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("ANALYZE cf_timers")
+        plan = timers.cancel_op([]).statement.explain(
+            conn, {"b_case": case.id, "b_clock": "decision"}
+        )
+    text = "\n".join(plan)
+    assert "ix_cf_timers_case_id_status_due_at" in text, text
+    assert "ix_cf_timers_status_due_at_id" not in text, text

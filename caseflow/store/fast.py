@@ -267,6 +267,18 @@ class Prepared:
             for p, v in zip(processors, row[start:stop], strict=True)
         ]
 
+    def explain(self, conn: Connection, values: Mapping[str, Any]) -> list[str]:
+        """The database's plan for this statement with these values, a line per step
+        (SQLite ``EXPLAIN QUERY PLAN``, PostgreSQL ``EXPLAIN``; nothing is executed)."""
+        compiled = self._for(conn.dialect)
+        prefix = "EXPLAIN QUERY PLAN " if conn.dialect.name == "sqlite" else "EXPLAIN "
+        cursor = _dbapi(conn).cursor()
+        try:
+            cursor.execute(prefix + compiled.sql, self._params(compiled, values))
+            return [str(row[-1]) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+
     def rows(self, conn: Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """A SELECT's rows, values processed as SQLAlchemy would (JSON, aware datetimes)."""
         compiled = self._for(conn.dialect)
