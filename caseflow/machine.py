@@ -19,6 +19,7 @@ import jsonschema
 from transitions import Machine, MachineError
 
 from caseflow.cases import Actor, Case, HistoryEntry
+from caseflow.datacheck import compile_check
 from caseflow.definitions.loader import suggest
 from caseflow.errors import DataValidationError, Forbidden, InvalidEvent
 from caseflow.orgs import OrgTree, within
@@ -75,15 +76,15 @@ class CompiledWorkflow:
                     self._machine.add_transition(
                         event.name, source, branch.to, conditions=conditions
                     )
-        self._data_validator = jsonschema.Draft202012Validator(dict(definition.data_schema))
+        self._data_validator = _Validator(definition.data_schema)
         self._payload_validators = {
-            e.name: jsonschema.Draft202012Validator(dict(e.payload_schema))
+            e.name: _Validator(e.payload_schema)
             for e in definition.events.values()
             if e.payload_schema is not None
         }
 
     def validate_data(self, data: Mapping[str, Any], *, what: str = "case data") -> None:
-        _validate(self._data_validator, data, f"{self.definition.name}: {what}")
+        self._data_validator.validate(data, f"{self.definition.name}: {what}")
 
     def target(self, state: str, event: EventDef, context: Mapping[str, Any]) -> str:
         """Run the event through the machine and return the state it lands in."""
@@ -112,16 +113,28 @@ class CompiledWorkflow:
     def validate_payload(self, event: EventDef, payload: Mapping[str, Any]) -> None:
         validator = self._payload_validators.get(event.name)
         if validator is not None:
-            _validate(validator, payload, f"event {event.name!r}: payload")
+            validator.validate(payload, f"event {event.name!r}: payload")
 
 
-def _validate(
-    validator: jsonschema.Draft202012Validator, data: Mapping[str, Any], what: str
-) -> None:
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
-    if errors:
-        lines = [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in errors]
-        raise DataValidationError(f"{what} is invalid: " + "; ".join(lines), errors=lines)
+class _Validator:
+    """One schema: the quick check first (:mod:`caseflow.datacheck`), jsonschema's
+    verdict and wording whenever it does not say "valid"."""
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        self._schema = jsonschema.Draft202012Validator(dict(schema))
+        self._quick = compile_check(dict(schema))
+
+    def validate(self, data: Mapping[str, Any], what: str) -> None:
+        if self._quick is not None and self._quick(data):
+            return
+        errors = sorted(
+            self._schema.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))
+        )
+        if errors:
+            lines = [
+                f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in errors
+            ]
+            raise DataValidationError(f"{what} is invalid: " + "; ".join(lines), errors=lines)
 
 
 def authorise(event: EventDef, actor: Actor) -> None:
