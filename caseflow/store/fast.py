@@ -55,6 +55,8 @@ def _sqlite_instant(value: dt.datetime | None) -> str | None:
     """An aware instant as SQLite stores UTCDateTime: naive UTC, always with microseconds."""
     if value is None:
         return None
+    if value.tzinfo is dt.UTC:  # the engine's own instants: no conversion ("+00:00" cut)
+        return value.isoformat(" ", "microseconds")[:-6]
     if value.tzinfo is None:
         msg = "caseflow stores aware datetimes only"
         raise ValueError(msg)
