@@ -6,7 +6,9 @@ workflow version (never one per case) with ``model=None``; a case is represented
 the duration of one trigger by a throw-away object with a ``state`` attribute, so no
 per-step ``add_model``/``remove_model``. No callback does I/O: the machine only picks
 the target state (guards are the transitions' conditions); everything else is returned
-as data for the engine to persist. ``MachineError`` never reaches callers.
+as data for the engine to persist. ``MachineError`` never reaches callers. Where the
+first branch of an event from a state has no guard, the machine could only pick that
+branch, so its target is looked up instead (the same answer, without a trigger).
 """
 
 from __future__ import annotations
@@ -76,6 +78,13 @@ class CompiledWorkflow:
                     self._machine.add_transition(
                         event.name, source, branch.to, conditions=conditions
                     )
+        #: (event, source) -> target where the first branch tried is unguarded
+        self._direct = {
+            (event.name, source): event.branches[0].to
+            for event in definition.events.values()
+            if event.branches and event.branches[0].when is None
+            for source in event.sources
+        }
         self._data_validator = _Validator(definition.data_schema)
         self._payload_validators = {
             e.name: _Validator(e.payload_schema)
@@ -86,8 +95,15 @@ class CompiledWorkflow:
     def validate_data(self, data: Mapping[str, Any], *, what: str = "case data") -> None:
         self._data_validator.validate(data, f"{self.definition.name}: {what}")
 
-    def target(self, state: str, event: EventDef, context: Mapping[str, Any]) -> str:
-        """Run the event through the machine and return the state it lands in."""
+    def target(
+        self, state: str, event: EventDef, context: Mapping[str, Any], *, lookup: bool = True
+    ) -> str:
+        """The state the event lands in from ``state``: run through the machine, or,
+        where its first branch is unguarded (and ``lookup``), looked up."""
+        if lookup:
+            direct = self._direct.get((event.name, state))
+            if direct is not None:
+                return direct
         token = _Token(state)
         try:
             moved = self._machine.events[event.name].trigger(token, context=context)

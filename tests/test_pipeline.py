@@ -19,6 +19,7 @@ from caseflow import Actor, ConcurrencyConflict, DataValidationError, Forbidden,
 from caseflow.definitions.dump import dump_text
 from caseflow.definitions.loader import load_text
 from caseflow.definitions.registry import load_paths
+from caseflow.machine import CompiledWorkflow
 from caseflow.pipeline import commands as c
 from caseflow.pipeline.runner import fingerprint, scope_of
 
@@ -246,6 +247,36 @@ class TestDefinitionRoundTrip:
         YAML(typ="safe", pure=True).dump(document, text)
         definition = load_text(text.getvalue(), "generated.yaml")
         assert _same(definition, load_text(dump_text(definition), "dumped.yaml"))
+
+
+class TestTargets:
+    @settings(max_examples=80, deadline=None)
+    @given(workflows(), st.booleans())
+    def test_looked_up_targets_are_the_machines(self, document, ok):
+        """An event whose first branch is unguarded lands where the transitions machine
+        would send it, from every state it fires from (guarded ones still go through it)."""
+        import io
+
+        text = io.StringIO()
+        YAML(typ="safe", pure=True).dump(document, text)
+        compiled = CompiledWorkflow(load_text(text.getvalue(), "generated.yaml"))
+        context = {"data": {}, "payload": {"ok": ok}, "actor": {}}
+        for event in compiled.definition.events.values():
+            for state in event.sources:
+                assert compiled.target(state, event, context) == compiled.target(
+                    state, event, context, lookup=False
+                ), (event.name, state)
+
+    def test_an_event_from_a_state_it_does_not_fire_from_is_refused(self):
+        """The lookup never answers for a state outside the event's sources."""
+        compiled = next(
+            CompiledWorkflow(d)
+            for d in load_paths([ROOT / "workflows"])
+            if d.name == "administrative_approval"
+        )
+        accept = compiled.definition.events["accept"]
+        with pytest.raises(InvalidEvent, match="cannot fire in state 'approved'"):
+            compiled.target("approved", accept, {"data": {}, "payload": {}, "actor": {}})
 
 
 def _same(a, b) -> bool:
