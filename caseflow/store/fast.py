@@ -17,6 +17,7 @@ PostgreSQL a sequence of writes goes out in one round trip (:func:`send`).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import operator
 import re
@@ -221,7 +222,7 @@ class Prepared:
         compiled = self._for(dialect)
         params = [self._params(compiled, r) for r in rows]
         if compiled.positional:
-            return multi, tuple(v for row in params for v in row)
+            return multi, tuple(itertools.chain.from_iterable(params))
         return multi, {f"{k}__{i}": v for i, row in enumerate(params) for k, v in row.items()}
 
     @staticmethod
