@@ -44,7 +44,6 @@ broken down by package and function (profiler-inflated µs: read them as proport
 from __future__ import annotations
 
 import argparse
-import contextlib
 import cProfile
 import datetime as dt
 import gc
@@ -80,7 +79,6 @@ from sqlalchemy import (  # noqa: E402
     Table,
     UniqueConstraint,
     bindparam,
-    create_engine,
     insert,
     select,
     text,
@@ -99,7 +97,8 @@ from caseflow.store import tables as cf_tables  # noqa: E402
 from caseflow.store.db import connect  # noqa: E402
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    import contextlib
+    from collections.abc import Callable
 
     from sqlalchemy.engine import Engine as SAEngine
 
@@ -610,24 +609,12 @@ def bench_sqlite(args: argparse.Namespace, variant: str) -> Result:
 
 
 def pg_admin() -> Any:
-    return create_engine(PG_BASE_URL, isolation_level="AUTOCOMMIT")
+    return seeding.pg_admin(PG_BASE_URL)
 
 
-@contextlib.contextmanager
-def pg_schema() -> Iterator[str]:
+def pg_schema() -> contextlib.AbstractContextManager[str]:
     """A fresh schema for this run, dropped afterwards; yields the URL that uses it."""
-    schema = f"cfbench_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = pg_admin()
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        try:
-            yield f"{PG_BASE_URL}?options=-csearch_path%3D{schema}"
-        finally:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-    finally:
-        admin.dispose()
+    return seeding.database("postgres", "engine", "cfbench", PG_BASE_URL)
 
 
 def bench_postgres(args: argparse.Namespace, variant: str) -> Result:
