@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, Self
 from caseflow.context import Calendars, EngineContext, Workflows, default_logger
 from caseflow.definitions.registry import Registry, shipped_workflows_dir
 from caseflow.errors import WorkflowNotFound
-from caseflow.migrate import ensure_current
 from caseflow.notify import LoggingNotifier
 from caseflow.pipeline import commands as c
 from caseflow.pipeline.runner import Pipeline
@@ -28,6 +27,7 @@ from caseflow.services.migration import MigrationReport, Migrations
 from caseflow.services.queries import Queries
 from caseflow.services.sweeper import Sweeper, SweepReport
 from caseflow.store.db import DEFAULT_URL, Database, connect, resolve_ballot_secret
+from caseflow.store.schema import ensure_current
 
 if TYPE_CHECKING:
     import datetime as dt

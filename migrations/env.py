@@ -1,4 +1,4 @@
-"""Alembic environment for caseflow's own tables (run through ``caseflow.migrate``)."""
+"""Alembic environment for caseflow's own tables (run through ``caseflow.store.schema``)."""
 
 from __future__ import annotations
 

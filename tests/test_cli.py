@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from caseflow import migrate
 from caseflow.cli import cli
+from caseflow.store import schema as migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 BROKEN = """\

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from caseflow import Actor, Engine, migrate
+from caseflow import Actor, Engine
 from caseflow.cli import cli
+from caseflow.store import schema as migrate
 from caseflow.testing import MovableClock
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,8 +14,9 @@ from alembic.script import ScriptDirectory
 from conftest import pg_schema_url
 from migration_fixtures import history, rows
 
-from caseflow import Actor, Engine, StorageError, migrate
+from caseflow import Actor, Engine, StorageError
 from caseflow.errors import VoteError
+from caseflow.store import schema as migrate
 from caseflow.store.db import connect
 from caseflow.store.tables import metadata
 from caseflow.testing import MovableClock

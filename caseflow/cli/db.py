@@ -23,7 +23,7 @@ def _check_revision(revision: str) -> None:
     from alembic.script import ScriptDirectory
     from alembic.util import CommandError
 
-    from caseflow import migrate
+    from caseflow.store import schema as migrate
 
     if _RELATIVE.match(revision):
         return
@@ -45,8 +45,8 @@ def upgrade(db: str, revision: str, sql: bool) -> None:
     """Upgrade the schema to REVISION (default: the newest); creates an SQLite file."""
     from alembic.util import CommandError
 
-    from caseflow import migrate
     from caseflow.cli.render import clean
+    from caseflow.store import schema as migrate
     from caseflow.store.db import connect
 
     _check_revision(revision)
@@ -82,7 +82,7 @@ def upgrade(db: str, revision: str, sql: bool) -> None:
 @db_option
 def current(db: str) -> None:
     """Print the schema revision of the database and the newest one."""
-    from caseflow import migrate
+    from caseflow.store import schema as migrate
     from caseflow.store.db import connect
 
     require_database(db)

@@ -29,7 +29,7 @@ from alembic.config import Config
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 
-from caseflow import migrate
+from caseflow.store import schema as migrate
 
 from . import shipped_0001, shipped_0002, shipped_0003, shipped_0005
 

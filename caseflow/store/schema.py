@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
 VERSION_TABLE = "cf_alembic_version"
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent  # caseflow/
 
 
 def migrations_dir() -> Path:
