@@ -45,7 +45,7 @@ from caseflow.pipeline.snapshot import INCIDENTS, Snapshot
 from caseflow.pipeline.steps import snapshot_parts
 from caseflow.store import cases, idempotency, snapshot
 from caseflow.store.cases import new_case_id
-from caseflow.store.db import UniqueKeyTaken
+from caseflow.store.db import ConstraintRefused
 from caseflow.store.writer import apply_plan
 
 if TYPE_CHECKING:
@@ -107,7 +107,7 @@ class Pipeline:
                 if pinned or attempt == ATTEMPTS:
                     raise
                 continue
-            except UniqueKeyTaken as exc:
+            except ConstraintRefused as exc:
                 self._after_integrity_error(exc, command, last=attempt == ATTEMPTS)
                 continue
             self._after_commit(command, plan)
@@ -240,7 +240,7 @@ class Pipeline:
         )
 
     def _after_integrity_error(
-        self, exc: UniqueKeyTaken, command: c.Command, *, last: bool
+        self, exc: ConstraintRefused, command: c.Command, *, last: bool
     ) -> None:
         """A unique key said no: a duplicate business key, or a race to retry."""
         text = exc.detail

@@ -76,11 +76,12 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-class UniqueKeyTaken(StorageError):  # noqa: N818 - named after what it reports
+class ConstraintRefused(StorageError):  # noqa: N818 - named after what it reports
     """
-    A write ran into a unique key (a business key, an idempotency key, a row another
-    writer inserted first): the store's word for the driver's integrity error, so the
-    pipeline can decide between "duplicate" and "retry" without knowing the driver.
+    A write broke a constraint: most often a unique key (a business key, an idempotency
+    key, a row another writer inserted first), else a foreign key or NOT NULL. The
+    store's word for the driver's integrity error, so the pipeline can decide between
+    "duplicate" and "retry" without knowing the driver; ``detail`` is the driver's text.
     """
 
     def __init__(self, detail: str) -> None:
@@ -94,8 +95,8 @@ class Database:
 
     ``write()`` is one transaction (``BEGIN IMMEDIATE`` on SQLite); ``read()`` a
     read-only one. A database error that is not about the data (the server is gone, the
-    file is locked) becomes :class:`~caseflow.errors.StorageError`; a unique key that
-    said no, :class:`UniqueKeyTaken`.
+    file is locked) becomes :class:`~caseflow.errors.StorageError`; a constraint that
+    said no (a unique key, mostly), :class:`ConstraintRefused`.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -111,7 +112,7 @@ class Database:
             with self.engine.begin() as conn:
                 yield conn
         except IntegrityError as exc:
-            raise UniqueKeyTaken(str(exc.orig)) from exc
+            raise ConstraintRefused(str(exc.orig)) from exc
         except OperationalError as exc:
             raise StorageError(f"database error: {exc.orig}") from exc
 
